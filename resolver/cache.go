@@ -1,0 +1,189 @@
+package resolver
+
+import (
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// CacheState says where a step's information came from.
+type CacheState uint8
+
+// The cache states a step can have.
+const (
+	CacheMiss    CacheState = iota // nothing cached: the network was asked
+	CacheHit                       // answered from the cache: no server was asked
+	CacheExpired                   // it was cached, but its TTL had run out: the network was asked
+)
+
+func (s CacheState) String() string {
+	switch s {
+	case CacheHit:
+		return "hit"
+	case CacheExpired:
+		return "expired"
+	}
+	return "miss"
+}
+
+// Rank orders how much a cached RRset is trusted (RFC 2181 §5.4.1): data
+// of a lower rank never replaces unexpired data of a higher rank.
+type Rank uint8
+
+// The ranks, lowest first.
+const (
+	RankGlue     Rank = iota + 1 // A/AAAA from a referral's additional section
+	RankReferral                 // NS from a referral's authority section
+	RankAnswer                   // an authoritative answer
+)
+
+// Negative marks a cached negative answer (RFC 2308).
+type Negative uint8
+
+// The kinds of cached negative answer.
+const (
+	Positive Negative = iota
+	NXDomain          // the name does not exist (cached for every type)
+	NoData            // the name has no records of the type
+)
+
+// typeNXDomain is the cache key type under which NXDOMAIN is stored: it
+// applies to every type of the name.
+const typeNXDomain = 0
+
+type cacheKey struct {
+	name  string
+	qtype uint16
+}
+
+type cacheItem struct {
+	rrs      []dns.RR
+	soa      *dns.SOA
+	negative Negative
+	rank     Rank
+	zone     string
+	storedAt time.Time
+	ttl      uint32 // the TTL when stored; what is left is computed from now
+}
+
+// Entry is what a cache lookup returns: copies of the records with their
+// TTLs lowered to what is left.
+type Entry struct {
+	RRs      []dns.RR
+	SOA      *dns.SOA
+	Negative Negative
+	Rank     Rank
+	Zone     string // the zone whose server sent the data
+	TTL      uint32 // seconds left
+	Original uint32 // the TTL when stored
+}
+
+// Cache holds RRsets, delegations and negative answers, each with the time
+// it was stored and its original TTL; what is left of a TTL is computed from
+// the Clock at every lookup. It is safe for concurrent use.
+type Cache struct {
+	clock Clock
+	mu    sync.Mutex
+	items map[cacheKey]*cacheItem
+}
+
+// NewCache returns an empty cache reading time from clock.
+func NewCache(clock Clock) *Cache {
+	return &Cache{clock: clock, items: map[cacheKey]*cacheItem{}}
+}
+
+// Len returns how many RRsets and negative answers are cached, expired ones
+// included until they are looked up.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.items)
+}
+
+// Store caches rrs (one RRset: same owner and type) found in zone. A zero
+// TTL is not cached. Data of a lower rank does not replace live data of a
+// higher rank.
+func (c *Cache) Store(rrs []dns.RR, rank Rank, zone string) {
+	if len(rrs) == 0 {
+		return
+	}
+	h := rrs[0].Header()
+	ttl := h.Ttl
+	for _, rr := range rrs[1:] {
+		ttl = min(ttl, rr.Header().Ttl)
+	}
+	c.put(cacheKey{dns.CanonicalName(h.Name), h.Rrtype}, &cacheItem{rrs: copyRRs(rrs), rank: rank, zone: zone, ttl: ttl})
+}
+
+// StoreNegative caches an NXDOMAIN (for every type of name) or a NODATA
+// (for name and qtype) with the negative TTL of RFC 2308.
+func (c *Cache) StoreNegative(name string, qtype uint16, neg Negative, soa *dns.SOA, ttl uint32, zone string) {
+	if neg == NXDomain {
+		qtype = typeNXDomain
+	}
+	var s *dns.SOA
+	if soa != nil {
+		s = dns.Copy(soa).(*dns.SOA)
+	}
+	c.put(cacheKey{dns.CanonicalName(name), qtype}, &cacheItem{soa: s, negative: neg, rank: RankAnswer, zone: zone, ttl: ttl})
+}
+
+func (c *Cache) put(k cacheKey, it *cacheItem) {
+	if it.ttl == 0 {
+		return
+	}
+	now := c.clock.Now()
+	it.storedAt = now
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.items[k]; ok && old.rank > it.rank && !old.expired(now) {
+		return
+	}
+	c.items[k] = it
+}
+
+func (it *cacheItem) expired(now time.Time) bool {
+	return now.Sub(it.storedAt) >= time.Duration(it.ttl)*time.Second
+}
+
+// Lookup returns the cached RRset or negative answer for name and qtype
+// (qtype 0 looks up a cached NXDOMAIN) if its rank is at least minRank. An
+// expired item is removed and reported once as CacheExpired.
+func (c *Cache) Lookup(name string, qtype uint16, minRank Rank) (Entry, CacheState) {
+	k := cacheKey{dns.CanonicalName(name), qtype}
+	now := c.clock.Now()
+	c.mu.Lock()
+	it, ok := c.items[k]
+	if ok && it.expired(now) {
+		delete(c.items, k)
+		c.mu.Unlock()
+		if it.rank < minRank {
+			return Entry{}, CacheMiss
+		}
+		return Entry{}, CacheExpired
+	}
+	c.mu.Unlock()
+	if !ok || it.rank < minRank {
+		return Entry{}, CacheMiss
+	}
+	left := it.ttl - uint32(now.Sub(it.storedAt)/time.Second)
+	e := Entry{Negative: it.negative, Rank: it.rank, Zone: it.zone, TTL: left, Original: it.ttl}
+	e.RRs = copyRRs(it.rrs)
+	for _, rr := range e.RRs {
+		rr.Header().Ttl = left
+	}
+	if it.soa != nil {
+		e.SOA = dns.Copy(it.soa).(*dns.SOA)
+		e.SOA.Hdr.Ttl = min(e.SOA.Hdr.Ttl, left)
+	}
+	return e, CacheHit
+}
+
+func copyRRs(rrs []dns.RR) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+	}
+	return out
+}

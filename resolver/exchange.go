@@ -1,0 +1,137 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Transport names accepted by Exchange.
+const (
+	UDP = "udp"
+	TCP = "tcp"
+)
+
+// Transport is the resolver's only way to reach a server. proto is "udp" or
+// "tcp"; the context carries the per-query deadline. The real one is
+// NetTransport; the lab package's in-memory network has the same method set.
+//
+// Errors are recognised with errors.Is: os.ErrDeadlineExceeded or
+// context.DeadlineExceeded (the server did not answer in time),
+// syscall.ECONNREFUSED or syscall.EHOSTUNREACH (nothing listens there),
+// syscall.ENETUNREACH, syscall.EAFNOSUPPORT or syscall.EADDRNOTAVAIL (this
+// machine has no route for that address family), ErrBadResponse (only
+// replies that did not match the query arrived).
+type Transport interface {
+	Exchange(ctx context.Context, proto string, server netip.AddrPort, query *dns.Msg) (reply *dns.Msg, rtt time.Duration, err error)
+}
+
+// ErrBadResponse means a server sent something that is not a reply to the
+// query that was sent: junk, or a message whose ID or question differ.
+var ErrBadResponse = errors.New("bad response")
+
+// NetTransport exchanges real UDP and TCP messages. The zero value is ready
+// to use.
+type NetTransport struct {
+	// Dialer is used for every connection; the zero value dials from any
+	// local address with a random source port.
+	Dialer net.Dialer
+}
+
+// Exchange sends query to server over proto and waits for the matching
+// reply until ctx is done. Over UDP, datagrams that do not parse or whose ID
+// or question differ from the query are skipped, as the Go resolver and
+// RFC 5452 §9.1 require; if only such datagrams arrive, the error wraps
+// ErrBadResponse as well as the timeout.
+func (t *NetTransport) Exchange(ctx context.Context, proto string, server netip.AddrPort, query *dns.Msg) (*dns.Msg, time.Duration, error) {
+	if proto != UDP && proto != TCP {
+		return nil, 0, fmt.Errorf("unknown transport %q", proto)
+	}
+	start := time.Now()
+	conn, err := t.Dialer.DialContext(ctx, proto, server.String())
+	if err != nil {
+		return nil, time.Since(start), err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if proto == TCP {
+		co := &dns.Conn{Conn: conn}
+		if err := co.WriteMsg(query); err != nil {
+			return nil, time.Since(start), err
+		}
+		reply, err := co.ReadMsg()
+		rtt := time.Since(start)
+		switch {
+		case err != nil && reply == nil && !errors.Is(err, dns.ErrShortRead):
+			return nil, rtt, ctxErr(ctx, err)
+		case err != nil:
+			return nil, rtt, fmt.Errorf("%w: %v", ErrBadResponse, err)
+		case !Matches(query, reply):
+			return nil, rtt, fmt.Errorf("%w: reply ID or question does not match the query", ErrBadResponse)
+		}
+		return reply, rtt, nil
+	}
+	wire, err := query.Pack()
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, err := conn.Write(wire); err != nil {
+		return nil, time.Since(start), err
+	}
+	buf := make([]byte, dns.MaxMsgSize)
+	junk := 0
+	for {
+		n, err := conn.Read(buf)
+		rtt := time.Since(start)
+		if err != nil {
+			err = ctxErr(ctx, err)
+			if junk > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil, rtt, fmt.Errorf("%w: %d non-matching replies ignored: %w", ErrBadResponse, junk, err)
+			}
+			return nil, rtt, err
+		}
+		reply := new(dns.Msg)
+		if reply.Unpack(buf[:n]) != nil || !Matches(query, reply) {
+			junk++ // junk on UDP is skipped: the real reply may still come
+			continue
+		}
+		return reply, rtt, nil
+	}
+}
+
+// ctxErr turns the error of an I/O cut short by a cancelled context into the
+// context's error, so that Ctrl-C is not reported as a server's timeout.
+func ctxErr(ctx context.Context, err error) error {
+	if ctx.Err() == context.Canceled {
+		return context.Canceled
+	}
+	return err
+}
+
+// Matches reports whether reply answers query: same ID, QR set, same
+// question (name compared case-insensitively, RFC 4343). RFC 5452 §9.1: a
+// resolver must accept a reply only when these match, or it can be fed
+// forged answers.
+func Matches(query, reply *dns.Msg) bool {
+	if reply == nil || reply.Id != query.Id || !reply.Response {
+		return false
+	}
+	if len(reply.Question) != 1 || len(query.Question) != 1 {
+		// Some servers omit the question on errors such as FORMERR/REFUSED;
+		// an empty question with a matching ID is accepted for errors only.
+		return len(reply.Question) == 0 && reply.Rcode != dns.RcodeSuccess && reply.Rcode != dns.RcodeNameError
+	}
+	q, r := query.Question[0], reply.Question[0]
+	return q.Qtype == r.Qtype && q.Qclass == r.Qclass && strings.EqualFold(q.Name, r.Name)
+}

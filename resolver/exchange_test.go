@@ -1,0 +1,152 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// udpServer listens on 127.0.0.1 at a free port and answers each query
+// with what reply returns: a list of datagrams to send back, in order.
+func udpServer(t *testing.T, reply func(q *dns.Msg) [][]byte) netip.AddrPort {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("SKIP: cannot listen on 127.0.0.1 (needs a loopback interface): %v", err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			for _, d := range reply(q) {
+				pc.WriteTo(d, from)
+			}
+		}
+	}()
+	return netip.MustParseAddrPort(pc.LocalAddr().String())
+}
+
+func packed(t *testing.T, m *dns.Msg) []byte {
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestNetTransportSkipsJunkOnUDP(t *testing.T) {
+	addr := udpServer(t, func(q *dns.Msg) [][]byte {
+		good := new(dns.Msg)
+		good.SetReply(q)
+		good.Authoritative = true
+		good.Answer = rrs(t, q.Question[0].Name+" 300 IN A 127.0.0.1")
+		wrongID := good.Copy()
+		wrongID.Id = q.Id + 1
+		wrongQ := good.Copy()
+		wrongQ.Question[0].Name = "forged.example."
+		return [][]byte{[]byte("not dns at all"), packed(t, wrongID), packed(t, wrongQ), packed(t, good)}
+	})
+	var tr NetTransport
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	q := newQuery("www.example.com.", dns.TypeA)
+	reply, rtt, err := tr.Exchange(ctx, UDP, addr, q)
+	if err != nil || !Matches(q, reply) || len(reply.Answer) != 1 || rtt <= 0 {
+		t.Fatalf("reply %v, rtt %v, err %v; want the matching reply", reply, rtt, err)
+	}
+}
+
+func TestNetTransportOnlyJunkIsABadResponse(t *testing.T) {
+	addr := udpServer(t, func(q *dns.Msg) [][]byte {
+		forged := new(dns.Msg)
+		forged.SetReply(q)
+		forged.Id = q.Id ^ 0xffff
+		return [][]byte{packed(t, forged)}
+	})
+	var tr NetTransport
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, _, err := tr.Exchange(ctx, UDP, addr, newQuery("www.example.com.", dns.TypeA))
+	if !errors.Is(err, ErrBadResponse) {
+		t.Fatalf("err %v, want ErrBadResponse", err)
+	}
+	if k, _ := ClassifyError(err); k != KindError {
+		t.Errorf("classified %v, want error", k)
+	}
+}
+
+func TestNetTransportTimeoutAndRefused(t *testing.T) {
+	silent := udpServer(t, func(*dns.Msg) [][]byte { return nil })
+	var tr NetTransport
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, _, err := tr.Exchange(ctx, UDP, silent, newQuery("a.example.", dns.TypeA))
+	if k, _ := ClassifyError(err); k != KindTimeout {
+		t.Errorf("silent server: %v (%v), want timeout", k, err)
+	}
+	// Nothing listens on a closed TCP port: connection refused.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("SKIP: cannot listen on 127.0.0.1: %v", err)
+	}
+	closed := netip.MustParseAddrPort(ln.Addr().String())
+	ln.Close()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+	defer cancel2()
+	_, _, err = tr.Exchange(ctx2, TCP, closed, newQuery("a.example.", dns.TypeA))
+	if k, _ := ClassifyError(err); k != KindUnreachable {
+		t.Errorf("closed port: %v (%v), want unreachable", k, err)
+	}
+}
+
+func TestNetTransportTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("SKIP: cannot listen on 127.0.0.1: %v", err)
+	}
+	srv := &dns.Server{Listener: ln, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Authoritative = true
+		m.Answer = rrs(t, q.Question[0].Name+" 300 IN TXT \"over tcp\"")
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	var tr NetTransport
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	q := newQuery("t.example.", dns.TypeTXT)
+	reply, _, err := tr.Exchange(ctx, TCP, netip.MustParseAddrPort(ln.Addr().String()), q)
+	if err != nil || len(reply.Answer) != 1 {
+		t.Fatalf("reply %v, err %v", reply, err)
+	}
+}
+
+func TestNetTransportCancel(t *testing.T) {
+	silent := udpServer(t, func(*dns.Msg) [][]byte { return nil })
+	var tr NetTransport
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	start := time.Now()
+	_, _, err := tr.Exchange(ctx, UDP, silent, newQuery("a.example.", dns.TypeA))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v, want context.Canceled", err)
+	}
+	if time.Since(start) > time.Second {
+		t.Errorf("cancel took %v", time.Since(start))
+	}
+}

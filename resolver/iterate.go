@@ -1,0 +1,609 @@
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+)
+
+// Resolver resolves names iteratively from the root hints, as RFC 1034
+// §5.3.3 describes, reporting every step to its Observer. Set the fields,
+// then call Resolve; a Resolver may be used by several goroutines at once.
+type Resolver struct {
+	// Transport reaches the servers. Required.
+	Transport Transport
+	// Config holds every limit; validate it with Config.Validate. The zero
+	// Config is invalid: start from DefaultConfig.
+	Config Config
+	// Hints are the root servers; nil means DefaultHints().
+	Hints *Hints
+	// Cache is shared by every Resolve call; nil means each call starts
+	// with an empty cache of its own.
+	Cache *Cache
+	// Clock is used for a cache the resolver makes itself; nil means
+	// SystemClock. A Cache that is set reads its own clock.
+	Clock Clock
+	// Observer receives every event; nil discards them.
+	Observer Observer
+	// NewID returns the ID of each query; nil means a random ID from a
+	// cryptographically seeded generator (RFC 5452 §4).
+	NewID func() uint16
+}
+
+// Result is what Resolve returns: the outcome and the number of queries
+// sent, nested resolutions included.
+type Result struct {
+	Outcome
+	Queries int
+}
+
+// simulated is implemented by transports whose replies are instant and
+// whose RTTs are simulated (the lab's in-memory network). With them every
+// server of a step is waited for and the fastest usable reply is used, so
+// that a trace is the same at every run.
+type simulated interface{ Simulated() bool }
+
+// Resolve resolves name (a fully qualified domain name) and qtype from the
+// root, following referrals, glueless NS names and CNAMEs. NXDOMAIN and
+// NODATA are outcomes, not errors; a resolution that fails has
+// Status == StatusServFail and a Reason. When ctx is cancelled, Resolve
+// returns at once with ReasonCancelled. Late replies to servers that were
+// still being asked when the resolution moved on are waited for (each
+// until its own timeout) before Resolve returns, so that the observer sees
+// every server's reply.
+func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) Result {
+	cfg := r.Config
+	rn := &run{r: r, cfg: cfg, obs: r.Observer, cache: r.Cache, hints: r.Hints, newID: r.NewID}
+	if rn.obs == nil {
+		rn.obs = ObserverFunc(func(Event) {})
+	}
+	if rn.cache == nil {
+		clock := r.Clock
+		if clock == nil {
+			clock = SystemClock{}
+		}
+		rn.cache = NewCache(clock)
+	}
+	if rn.hints == nil {
+		rn.hints = DefaultHints()
+	}
+	if rn.newID == nil {
+		rn.newID = func() uint16 { return uint16(rand.Uint32()) }
+	}
+	if s, ok := r.Transport.(simulated); ok && s.Simulated() {
+		rn.simulated = true
+	}
+	if err := cfg.Validate(); err != nil {
+		return Result{Outcome: Outcome{Status: StatusServFail, Reason: ReasonNone, Detail: err.Error()}}
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
+	defer cancel()
+	q := question{dns.CanonicalName(name), qtype}
+	out := rn.resolve(ctx, q, 0, PurposeQuery, 0, nil, nil)
+	rn.late.Wait()
+	return Result{Outcome: out, Queries: int(rn.queries.Load())}
+}
+
+type question struct {
+	name  string
+	qtype uint16
+}
+
+func (q question) String() string { return q.name + " " + dns.TypeToString[q.qtype] }
+
+// run is the state of one Resolve call.
+type run struct {
+	r         *Resolver
+	cfg       Config
+	obs       Observer
+	cache     *Cache
+	hints     *Hints
+	newID     func() uint16
+	simulated bool
+
+	queries     atomic.Int64
+	steps       atomic.Int64
+	resolutions atomic.Int64
+	late        sync.WaitGroup // exchanges still running after their step moved on
+}
+
+// servers is the NS set of a zone and the addresses known for its names.
+type servers struct {
+	zone  string
+	names []string
+	addrs map[string][]netip.Addr
+}
+
+func (rn *run) resolve(ctx context.Context, q question, parentStep int, purpose Purpose, depth int, cnames []string, stack []question) Outcome {
+	id := int(rn.resolutions.Add(1))
+	rn.obs.Observe(ResolutionStarted{Resolution: id, ParentStep: parentStep, Purpose: purpose, Name: q.name, Type: q.qtype})
+	out := rn.iterate(ctx, id, q, depth, cnames, append(slices.Clip(stack), q))
+	rn.obs.Observe(ResolutionFinished{Resolution: id, Outcome: out})
+	return out
+}
+
+func failed(reason Reason, zone, format string, a ...any) Outcome {
+	return Outcome{Status: StatusServFail, Reason: reason, Zone: zone, Detail: fmt.Sprintf(format, a...)}
+}
+
+// stopped reports why the resolution must stop now, if it must.
+func (rn *run) stopped(ctx context.Context) (Reason, bool) {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return ReasonCancelled, true
+	case ctx.Err() != nil:
+		return ReasonDeadline, true
+	case rn.queries.Load() >= int64(rn.cfg.MaxQueries):
+		return ReasonQueryBudget, true
+	}
+	return ReasonNone, false
+}
+
+var stopDetail = map[Reason]string{
+	ReasonCancelled:   "stopped: cancelled",
+	ReasonDeadline:    "stopped: the overall deadline passed",
+	ReasonQueryBudget: "stopped: the query budget is spent",
+}
+
+// iterate is the loop of RFC 1034 §5.3.3: 1 look in the cache; 2 find the
+// best servers; 3 ask them; 4 analyse the response: an answer or a name
+// error ends it, a referral goes back to 3 with better servers, a CNAME
+// starts again with the new name, a failure drops the server.
+func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnames []string, stack []question) Outcome {
+	if reason, stop := rn.stopped(ctx); stop {
+		return failed(reason, "", "%s", stopDetail[reason])
+	}
+	// Step 1: the cache.
+	out, done, answerExpired := rn.fromCache(ctx, res, q, depth, cnames, stack)
+	if done {
+		return out
+	}
+	// Step 2: the closest enclosing zone whose servers are known.
+	ns, expired := rn.closest(res, q)
+	for referrals := 0; ; referrals++ {
+		if referrals >= rn.cfg.MaxReferrals {
+			return failed(ReasonTooManyReferrals, ns.zone, "more than %d referrals", rn.cfg.MaxReferrals)
+		}
+		if reason, stop := rn.stopped(ctx); stop {
+			return failed(reason, ns.zone, "%s", stopDetail[reason])
+		}
+		// Step 3: ask the servers.
+		st := rn.ask(ctx, res, ns, q, depth, stack, func(resp Response) CacheState {
+			if (resp.Kind == KindReferral && expired[resp.Referral]) || (resp.Kind != KindReferral && answerExpired) {
+				return CacheExpired
+			}
+			return CacheMiss
+		})
+		if st.failure != ReasonNone {
+			return failed(st.failure, ns.zone, "%s", st.detail)
+		}
+		// Step 4: analyse.
+		resp := st.resp
+		switch resp.Kind {
+		case KindAnswer:
+			for _, set := range rrsets(resp.Answer) {
+				rn.cache.Store(set, RankAnswer, ns.zone)
+			}
+			return Outcome{Status: StatusAnswer, Records: resp.Answer, Zone: ns.zone}
+		case KindNXDomain:
+			rn.cache.StoreNegative(q.name, q.qtype, NXDomain, resp.SOA, resp.NegTTL, ns.zone)
+			return Outcome{Status: StatusNXDomain, Zone: ns.zone, SOA: resp.SOA}
+		case KindNoData:
+			rn.cache.StoreNegative(q.name, q.qtype, NoData, resp.SOA, resp.NegTTL, ns.zone)
+			return Outcome{Status: StatusNoData, Zone: ns.zone, SOA: resp.SOA}
+		case KindCNAME:
+			for _, set := range rrsets(resp.Answer) {
+				rn.cache.Store(set, RankAnswer, ns.zone)
+			}
+			return rn.followCNAME(ctx, q, st.id, resp.Answer[0], depth, cnames, stack)
+		case KindReferral:
+			nsRRs := make([]dns.RR, len(resp.NS))
+			next := servers{zone: resp.Referral, addrs: map[string][]netip.Addr{}}
+			for i, v := range resp.NS {
+				nsRRs[i] = v
+				next.names = append(next.names, dns.CanonicalName(v.Ns))
+			}
+			rn.cache.Store(nsRRs, RankReferral, ns.zone)
+			for _, set := range rrsets(resp.Glue) {
+				rn.cache.Store(set, RankGlue, ns.zone)
+			}
+			for _, rr := range resp.Glue {
+				name := dns.CanonicalName(rr.Header().Name)
+				next.addrs[name] = append(next.addrs[name], rrAddr(rr))
+			}
+			ns = next
+		}
+	}
+}
+
+// fromCache is step 1: an answer, a CNAME or a negative answer from the
+// cache ends (or redirects) the resolution without asking anyone.
+func (rn *run) fromCache(ctx context.Context, res int, q question, depth int, cnames []string, stack []question) (out Outcome, done, expired bool) {
+	e, state := rn.cache.Lookup(q.name, q.qtype, RankAnswer)
+	expired = state == CacheExpired
+	if state == CacheHit {
+		if e.Negative == NoData {
+			rn.hitStep(res, e.Zone, q, e, Response{Kind: KindNoData, SOA: e.SOA, NegTTL: e.TTL})
+			return Outcome{Status: StatusNoData, Zone: e.Zone, SOA: e.SOA}, true, false
+		}
+		rn.hitStep(res, e.Zone, q, e, Response{Kind: KindAnswer, Answer: e.RRs, AA: true})
+		return Outcome{Status: StatusAnswer, Records: e.RRs, Zone: e.Zone}, true, false
+	}
+	if q.qtype != dns.TypeCNAME {
+		e, state = rn.cache.Lookup(q.name, dns.TypeCNAME, RankAnswer)
+		expired = expired || state == CacheExpired
+		if state == CacheHit && len(e.RRs) > 0 {
+			c := e.RRs[0].(*dns.CNAME)
+			step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindCNAME, Answer: e.RRs, Target: dns.CanonicalName(c.Target), AA: true})
+			return rn.followCNAME(ctx, q, step, c, depth, cnames, stack), true, false
+		}
+	}
+	e, state = rn.cache.Lookup(q.name, typeNXDomain, RankAnswer)
+	expired = expired || state == CacheExpired
+	if state == CacheHit {
+		rn.hitStep(res, e.Zone, q, e, Response{Kind: KindNXDomain, SOA: e.SOA, NegTTL: e.TTL, Rcode: dns.RcodeNameError})
+		return Outcome{Status: StatusNXDomain, Zone: e.Zone, SOA: e.SOA}, true, false
+	}
+	return Outcome{}, false, expired
+}
+
+// hitStep reports a step answered from the cache and returns its ID.
+func (rn *run) hitStep(res int, zone string, q question, e Entry, resp Response) int {
+	id := int(rn.steps.Add(1))
+	rn.obs.Observe(StepStarted{Step: id, Resolution: res, Zone: zone, Name: q.name, Type: q.qtype})
+	rn.obs.Observe(StepFinished{Step: id, Cache: CacheHit, TTL: e.TTL, Response: resp})
+	return id
+}
+
+// closest is step 2: start from the root hints and walk down the name's
+// ancestors, taking every delegation the cache still holds (each shown as a
+// cache hit). It also returns the delegations that had expired.
+func (rn *run) closest(res int, q question) (servers, map[string]bool) {
+	ns := servers{zone: ".", addrs: map[string][]netip.Addr{}}
+	ns.names = slices.Clone(rn.hints.Names)
+	for _, h := range rn.hints.Servers {
+		ns.addrs[h.Name] = append(ns.addrs[h.Name], h.Addr)
+	}
+	expired := map[string]bool{}
+	labels := dns.SplitDomainName(q.name)
+	for i := len(labels) - 1; i >= 0; i-- {
+		zone := dns.Fqdn(strings.Join(labels[i:], "."))
+		e, state := rn.cache.Lookup(zone, dns.TypeNS, RankReferral)
+		switch state {
+		case CacheExpired:
+			expired[zone] = true
+		case CacheHit:
+			resp := Response{Kind: KindReferral, Referral: zone}
+			next := servers{zone: zone, addrs: map[string][]netip.Addr{}}
+			for _, rr := range e.RRs {
+				v := rr.(*dns.NS)
+				resp.NS = append(resp.NS, v)
+				next.names = append(next.names, dns.CanonicalName(v.Ns))
+			}
+			rn.hitStep(res, ns.zone, q, e, resp)
+			ns = next
+		}
+	}
+	return ns, expired
+}
+
+// stepResult is what step 3 found.
+type stepResult struct {
+	id      int
+	resp    Response
+	failure Reason
+	detail  string
+}
+
+type target struct {
+	name string
+	addr netip.AddrPort
+}
+
+// ask is step 3: find an address for every NS of the zone (resolving NS
+// names that came without glue, within limits), ask every address at once,
+// and pick the fastest usable response. state says, from the response,
+// whether what it brought had expired in the cache.
+func (rn *run) ask(ctx context.Context, res int, ns servers, q question, depth int, stack []question, state func(Response) CacheState) stepResult {
+	id := int(rn.steps.Add(1))
+	names := slices.Clone(ns.names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	rn.obs.Observe(StepStarted{Step: id, Resolution: res, Zone: ns.zone, Name: q.name, Type: q.qtype, NS: names})
+	fin := StepFinished{Step: id, Cache: CacheMiss}
+
+	var targets []target
+	seen := map[netip.AddrPort]bool{}
+	add := func(name string, a netip.Addr) {
+		if (a.Is4() && !rn.cfg.IPv4) || (!a.Is4() && !rn.cfg.IPv6) {
+			return
+		}
+		ap := netip.AddrPortFrom(a, rn.cfg.Port)
+		if !seen[ap] {
+			seen[ap] = true
+			targets = append(targets, target{name, ap})
+		}
+	}
+	var glueless []string
+	for _, name := range names {
+		addrs := ns.addrs[name]
+		if len(addrs) == 0 {
+			addrs = rn.cachedAddrs(name)
+		}
+		for _, a := range addrs {
+			add(name, a)
+		}
+		if len(addrs) == 0 {
+			glueless = append(glueless, name)
+		}
+	}
+	tooDeep := false
+	for i, name := range glueless {
+		if i >= rn.cfg.MaxGluelessPerReferral || depth+1 > rn.cfg.MaxDepth {
+			tooDeep = depth+1 > rn.cfg.MaxDepth
+			fin.GluelessSkipped = append(fin.GluelessSkipped, glueless[i:]...)
+			break
+		}
+		if _, stop := rn.stopped(ctx); stop {
+			fin.GluelessSkipped = append(fin.GluelessSkipped, glueless[i:]...)
+			break
+		}
+		for _, t := range rn.families() {
+			g := question{name, t}
+			if slices.Contains(stack, g) {
+				if !slices.Contains(fin.Cyclic, name) {
+					fin.Cyclic = append(fin.Cyclic, name)
+				}
+				continue
+			}
+			out := rn.resolve(ctx, g, id, PurposeGlueless, depth+1, nil, stack)
+			if out.Reason == ReasonCyclicDependency && !slices.Contains(fin.Cyclic, name) {
+				fin.Cyclic = append(fin.Cyclic, name)
+			}
+			for _, rr := range out.Records {
+				if a := rrAddr(rr); a.IsValid() {
+					add(name, a)
+				}
+			}
+		}
+	}
+
+	if len(targets) == 0 {
+		switch reason, stop := rn.stopped(ctx); {
+		case stop:
+			fin.Failure, fin.Detail = reason, stopDetail[reason]
+		case len(fin.Cyclic) > 0:
+			fin.Failure = ReasonCyclicDependency
+			fin.Detail = fmt.Sprintf("the addresses of %s can only be found through %s itself, and no glue was given", strings.Join(fin.Cyclic, ", "), ns.zone)
+		case tooDeep:
+			fin.Failure = ReasonTooDeep
+			fin.Detail = fmt.Sprintf("finding the addresses of the NS of %s would nest side resolutions deeper than %d", ns.zone, rn.cfg.MaxDepth)
+		default:
+			fin.Failure = ReasonNoAddress
+			fin.Detail = fmt.Sprintf("no address found for any NS of %s", ns.zone)
+		}
+		rn.obs.Observe(fin)
+		return stepResult{id: id, failure: fin.Failure, detail: fin.Detail}
+	}
+
+	best, all := rn.fanOut(ctx, id, ns.zone, q, targets)
+	if best == nil {
+		fin.Failure, fin.Detail = rn.whyFailed(ctx, ns.zone, all)
+		rn.obs.Observe(fin)
+		return stepResult{id: id, failure: fin.Failure, detail: fin.Detail}
+	}
+	fin.Server, fin.Addr, fin.Response = best.t.name, best.t.addr, best.resp
+	fin.Cache = state(best.resp)
+	rn.obs.Observe(fin)
+	return stepResult{id: id, resp: best.resp}
+}
+
+func (rn *run) whyFailed(ctx context.Context, zone string, all []exchangeResult) (Reason, string) {
+	if reason, stop := rn.stopped(ctx); stop {
+		return reason, stopDetail[reason]
+	}
+	upward := 0
+	for _, r := range all {
+		if r.resp.Kind == KindLame && strings.HasPrefix(r.resp.Detail, "upward referral") {
+			upward++
+		}
+	}
+	if upward > 0 && upward == len(all) {
+		return ReasonReferralLoop, fmt.Sprintf("every server of %s referred back up instead of answering", zone)
+	}
+	kinds := map[string]int{}
+	for _, r := range all {
+		kinds[r.resp.Kind.String()]++
+	}
+	var parts []string
+	for _, k := range []Kind{KindLame, KindTimeout, KindUnreachable, KindSkipped, KindError} {
+		if n := kinds[k.String()]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	return ReasonAllServersFailed, fmt.Sprintf("no server of %s gave a usable answer (%s)", zone, strings.Join(parts, ", "))
+}
+
+func (rn *run) families() []uint16 {
+	var ts []uint16
+	if rn.cfg.IPv4 {
+		ts = append(ts, dns.TypeA)
+	}
+	if rn.cfg.IPv6 {
+		ts = append(ts, dns.TypeAAAA)
+	}
+	return ts
+}
+
+func (rn *run) cachedAddrs(name string) []netip.Addr {
+	var out []netip.Addr
+	for _, t := range rn.families() {
+		if e, state := rn.cache.Lookup(name, t, RankGlue); state == CacheHit {
+			for _, rr := range e.RRs {
+				if a := rrAddr(rr); a.IsValid() {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	return out
+}
+
+type exchangeResult struct {
+	idx  int
+	t    target
+	resp Response
+	rtt  int64
+}
+
+// fanOut asks every target at once (at most MaxInFlight in flight) and
+// returns the usable response to use, and every response received by then.
+// Over a real network it returns at the first usable response; the other
+// exchanges go on until their own timeouts and their events still reach the
+// observer. Over a simulated network it waits for all of them and takes the
+// fastest, so that traces do not depend on goroutine scheduling.
+func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, targets []target) (*exchangeResult, []exchangeResult) {
+	results := make(chan exchangeResult, len(targets))
+	sem := make(chan struct{}, rn.cfg.MaxInFlight)
+	rn.late.Add(len(targets))
+	for i, t := range targets {
+		go func() {
+			defer rn.late.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				results <- exchangeResult{idx: i, t: t, resp: Response{Kind: KindError, Detail: "not asked: " + stopDetail[map[bool]Reason{true: ReasonCancelled, false: ReasonDeadline}[errors.Is(ctx.Err(), context.Canceled)]]}}
+				return
+			}
+			defer func() { <-sem }()
+			results <- rn.exchange(ctx, step, zone, q, i, t)
+		}()
+	}
+	var best *exchangeResult
+	var all []exchangeResult
+	for range targets {
+		r := <-results
+		all = append(all, r)
+		if r.resp.Kind.Usable() && (best == nil || r.rtt < best.rtt || (r.rtt == best.rtt && r.idx < best.idx)) {
+			best = &r
+		}
+		if best != nil && !rn.simulated {
+			break
+		}
+	}
+	return best, all
+}
+
+// exchange asks one address, retrying after a timeout and over TCP after
+// TC=1. Every attempt is an event.
+func (rn *run) exchange(ctx context.Context, step int, zone string, q question, idx int, t target) exchangeResult {
+	proto := UDP
+	if rn.cfg.TCP {
+		proto = TCP
+	}
+	res := exchangeResult{idx: idx, t: t}
+	for attempt, tries := 1, 0; tries <= rn.cfg.Retries; attempt++ {
+		if rn.queries.Add(1) > int64(rn.cfg.MaxQueries) {
+			rn.queries.Add(-1)
+			res.resp = Response{Kind: KindError, Detail: "not asked: " + stopDetail[ReasonQueryBudget]}
+			return res
+		}
+		query := rn.query(q)
+		actx, cancel := context.WithTimeout(ctx, rn.cfg.Timeout)
+		reply, rtt, err := rn.r.Transport.Exchange(actx, proto, t.addr, query)
+		cancel()
+		var resp Response
+		if err != nil {
+			resp.Kind, resp.Detail = ClassifyError(err)
+			resp.Rcode = -1
+			resp.BadReply = errors.Is(err, ErrBadResponse)
+			if resp.Kind == KindTimeout {
+				rtt = rn.cfg.Timeout
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					resp.Kind, resp.Detail = KindError, "stopped: the overall deadline passed"
+				}
+			}
+		} else {
+			resp = Classify(query, reply, zone)
+			if resp.Kind == KindTruncated && proto == TCP {
+				resp.Kind, resp.Detail = KindError, "TC=1 over TCP"
+			}
+		}
+		rn.obs.Observe(Exchanged{Step: step, Server: t.name, Addr: t.addr, Proto: proto, Attempt: attempt, RTT: rtt, Response: resp})
+		res.resp, res.rtt = resp, int64(rtt)
+		switch {
+		case resp.Kind == KindTruncated:
+			proto = TCP // the same server, over TCP; not a retry
+		case resp.Kind == KindTimeout && ctx.Err() == nil:
+			tries++
+		default:
+			return res
+		}
+	}
+	return res
+}
+
+func (rn *run) query(q question) *dns.Msg {
+	m := new(dns.Msg)
+	m.Id = rn.newID()
+	m.RecursionDesired = false
+	m.Question = []dns.Question{{Name: q.name, Qtype: q.qtype, Qclass: dns.ClassINET}}
+	if rn.cfg.EDNSSize > 0 {
+		m.SetEdns0(rn.cfg.EDNSSize, false)
+	}
+	return m
+}
+
+// followCNAME restarts the resolution at the CNAME's target, as a side
+// resolution of the step that found it.
+func (rn *run) followCNAME(ctx context.Context, q question, step int, c dns.RR, depth int, cnames []string, stack []question) Outcome {
+	target := dns.CanonicalName(c.(*dns.CNAME).Target)
+	cnames = append(slices.Clip(cnames), q.name)
+	if slices.Contains(cnames, target) {
+		return Outcome{Status: StatusServFail, Reason: ReasonCNAMELoop, Records: []dns.RR{c},
+			Detail: fmt.Sprintf("CNAME loop: %s points back to %s", q.name, target)}
+	}
+	if len(cnames) > rn.cfg.MaxCNAMEChain {
+		return Outcome{Status: StatusServFail, Reason: ReasonCNAMEChainTooLong, Records: []dns.RR{c},
+			Detail: fmt.Sprintf("CNAME chain longer than %d", rn.cfg.MaxCNAMEChain)}
+	}
+	out := rn.resolve(ctx, question{target, q.qtype}, step, PurposeCNAME, depth, cnames, stack)
+	out.Records = append([]dns.RR{c}, out.Records...)
+	return out
+}
+
+// rrsets groups records by owner and type, keeping their order.
+func rrsets(rrs []dns.RR) [][]dns.RR {
+	var out [][]dns.RR
+	idx := map[question]int{}
+	for _, rr := range rrs {
+		k := question{dns.CanonicalName(rr.Header().Name), rr.Header().Rrtype}
+		if i, ok := idx[k]; ok {
+			out[i] = append(out[i], rr)
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, []dns.RR{rr})
+	}
+	return out
+}
+
+func rrAddr(rr dns.RR) netip.Addr {
+	switch v := rr.(type) {
+	case *dns.A:
+		a, _ := netip.AddrFromSlice(v.A.To4())
+		return a
+	case *dns.AAAA:
+		a, _ := netip.AddrFromSlice(v.AAAA.To16())
+		return a
+	}
+	return netip.Addr{}
+}

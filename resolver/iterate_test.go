@@ -1,0 +1,354 @@
+package resolver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func newTestResolver(f *fakeNet, hints *Hints, clock Clock) (*Resolver, *eventLog) {
+	log := &eventLog{}
+	return &Resolver{Transport: f, Config: testConfig(), Hints: hints, Cache: NewCache(clock), Observer: log}, log
+}
+
+func TestResolveOutcomes(t *testing.T) {
+	tests := []struct {
+		name, qname string
+		qtype       uint16
+		status      Status
+		records     []string // data of the outcome records
+		queries     int
+	}{
+		{"answer", "www.example.com.", dns.TypeA, StatusAnswer, []string{"127.10.0.1"}, 3},
+		{"cname in zone", "alias.example.com.", dns.TypeA, StatusAnswer, []string{"www.example.com.", "127.10.0.1"}, 4},
+		{"nxdomain", "nope.example.com.", dns.TypeA, StatusNXDomain, nil, 3},
+		{"nodata", "txt.example.com.", dns.TypeA, StatusNoData, nil, 3},
+		{"upper case name", "WWW.Example.COM", dns.TypeA, StatusAnswer, []string{"127.10.0.1"}, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, hints := world(t)
+			r, _ := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+			res := r.Resolve(context.Background(), tc.qname, tc.qtype)
+			if res.Status != tc.status {
+				t.Fatalf("status %v (%s), want %v", res.Status, res.Detail, tc.status)
+			}
+			var got []string
+			for _, rr := range res.Records {
+				got = append(got, strings.TrimPrefix(rr.String(), rr.Header().String()))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.records) && !(len(got) == 0 && len(tc.records) == 0) {
+				t.Errorf("records %q, want %q", got, tc.records)
+			}
+			if res.Queries != tc.queries {
+				t.Errorf("%d queries, want %d: %v", res.Queries, tc.queries, f.log)
+			}
+		})
+	}
+}
+
+func TestSecondNameUsesCachedDelegations(t *testing.T) {
+	f, hints := world(t)
+	clock := NewManualClock(time.Unix(0, 0))
+	r, log := newTestResolver(f, hints, clock)
+	r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	log.events = nil
+	clock.Advance(10 * time.Second)
+	res := r.Resolve(context.Background(), "txt.example.com.", dns.TypeTXT)
+	if res.Status != StatusAnswer || res.Queries != 1 {
+		t.Fatalf("status %v with %d queries, want an answer with 1 query", res.Status, res.Queries)
+	}
+	steps := log.steps()
+	if len(steps) != 3 {
+		t.Fatalf("%d steps, want 3 (root hit, com hit, asked)", len(steps))
+	}
+	for i, want := range []struct {
+		cache CacheState
+		ttl   uint32
+	}{{CacheHit, 172790}, {CacheHit, 3590}, {CacheMiss, 0}} {
+		if steps[i].Cache != want.cache || steps[i].TTL != want.ttl {
+			t.Errorf("step %d: cache %v ttl %d, want %v ttl %d", i+1, steps[i].Cache, steps[i].TTL, want.cache, want.ttl)
+		}
+	}
+	// The same answer again is a single cache hit.
+	log.events = nil
+	res = r.Resolve(context.Background(), "txt.example.com.", dns.TypeTXT)
+	if res.Queries != 0 || len(log.steps()) != 1 || log.steps()[0].Cache != CacheHit {
+		t.Fatalf("repeat: %d queries, steps %+v; want one cache hit", res.Queries, log.steps())
+	}
+}
+
+func TestExpiredDelegationIsAskedAgain(t *testing.T) {
+	f, hints := world(t)
+	clock := NewManualClock(time.Unix(0, 0))
+	r, log := newTestResolver(f, hints, clock)
+	r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	clock.Advance(3601 * time.Second) // example.com's delegation (3600 s) expires; com's (172800 s) does not
+	log.events = nil
+	res := r.Resolve(context.Background(), "txt.example.com.", dns.TypeTXT)
+	steps := log.steps()
+	if res.Status != StatusAnswer || len(steps) != 3 {
+		t.Fatalf("status %v, %d steps; want answer in 3 steps", res.Status, len(steps))
+	}
+	// root: com still cached; com: asked again because example.com's
+	// delegation had expired; example.com: asked (the answer was never cached).
+	if steps[0].Cache != CacheHit || steps[1].Cache != CacheExpired || steps[2].Cache != CacheMiss {
+		t.Errorf("cache states %v, %v, %v; want hit, expired, miss", steps[0].Cache, steps[1].Cache, steps[2].Cache)
+	}
+}
+
+func TestNegativeAnswerIsCachedForNegativeTTL(t *testing.T) {
+	f, hints := world(t)
+	clock := NewManualClock(time.Unix(0, 0))
+	r, _ := newTestResolver(f, hints, clock)
+	r.Resolve(context.Background(), "nope.example.com.", dns.TypeA)
+	// The SOA says TTL 300, MINIMUM 60: negative TTL is 60 (RFC 2308 §5).
+	e, state := r.Cache.Lookup("nope.example.com.", typeNXDomain, RankAnswer)
+	if state != CacheHit || e.TTL != 60 {
+		t.Fatalf("negative entry %v ttl %d, want hit with 60", state, e.TTL)
+	}
+	// NXDOMAIN covers every type of the name.
+	res := r.Resolve(context.Background(), "nope.example.com.", dns.TypeMX)
+	if res.Status != StatusNXDomain || res.Queries != 0 {
+		t.Errorf("MX after NXDOMAIN: %v with %d queries, want cached NXDOMAIN", res.Status, res.Queries)
+	}
+	clock.Advance(61 * time.Second)
+	res = r.Resolve(context.Background(), "nope.example.com.", dns.TypeA)
+	if res.Queries == 0 {
+		t.Errorf("after the negative TTL the network must be asked again")
+	}
+}
+
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		name    string
+		records []string // the example.com zone
+		qname   string
+		config  func(*Config)
+		reason  Reason
+	}{
+		{
+			name:    "cname loop",
+			records: []string{"a.example.com. 300 IN CNAME b.example.com.", "b.example.com. 300 IN CNAME a.example.com."},
+			qname:   "a.example.com.", reason: ReasonCNAMELoop,
+		},
+		{
+			name:    "cname to itself",
+			records: []string{"a.example.com. 300 IN CNAME a.example.com."},
+			qname:   "a.example.com.", reason: ReasonCNAMELoop,
+		},
+		{
+			name:    "cname chain too long",
+			records: chain(20),
+			qname:   "c0.example.com.", reason: ReasonCNAMEChainTooLong,
+		},
+		{
+			name:    "query budget",
+			records: []string{"www.example.com. 300 IN A 127.10.0.1"},
+			qname:   "www.example.com.", config: func(c *Config) { c.MaxQueries = 2 }, reason: ReasonQueryBudget,
+		},
+		{
+			name:    "too many referrals",
+			records: []string{"www.example.com. 300 IN A 127.10.0.1"},
+			qname:   "www.example.com.", config: func(c *Config) { c.MaxReferrals = 2 }, reason: ReasonTooManyReferrals,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, hints := world(t)
+			f.handle("127.0.0.3", zoneServer(t, "example.com.", append(tc.records, "example.com. 3600 IN NS ns1.example.com.")...))
+			r, _ := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+			if tc.config != nil {
+				tc.config(&r.Config)
+			}
+			res := r.Resolve(context.Background(), tc.qname, dns.TypeA)
+			if res.Status != StatusServFail || res.Reason != tc.reason {
+				t.Fatalf("got %v/%v (%s), want servfail/%v", res.Status, res.Reason, res.Detail, tc.reason)
+			}
+			if res.Queries > r.Config.MaxQueries {
+				t.Errorf("%d queries, over the budget of %d", res.Queries, r.Config.MaxQueries)
+			}
+			if res.Detail == "" {
+				t.Errorf("no detail for %v", res.Reason)
+			}
+		})
+	}
+}
+
+func chain(n int) []string {
+	var out []string
+	for i := 0; i < n; i++ {
+		out = append(out, fmt.Sprintf("c%d.example.com. 300 IN CNAME c%d.example.com.", i, i+1))
+	}
+	return append(out, fmt.Sprintf("c%d.example.com. 300 IN A 127.10.0.1", n))
+}
+
+func TestReferralLoop(t *testing.T) {
+	f, hints := world(t)
+	// example.com's server refers back up to com instead of answering.
+	f.handle("127.0.0.3", func(_ string, q *dns.Msg) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Ns = rrs(t, "com. 172800 IN NS a.gtld.com.")
+		m.Extra = rrs(t, "a.gtld.com. 172800 IN A 127.0.0.2")
+		return m
+	})
+	r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	if res.Status != StatusServFail || res.Reason != ReasonReferralLoop {
+		t.Fatalf("got %v/%v, want servfail/referral-loop", res.Status, res.Reason)
+	}
+	last := log.steps()[len(log.steps())-1]
+	if last.Failure != ReasonReferralLoop {
+		t.Errorf("last step failure %v", last.Failure)
+	}
+}
+
+func TestGluelessNamesAreCapped(t *testing.T) {
+	f, hints := world(t)
+	var recs []string
+	for i := 0; i < 50; i++ {
+		recs = append(recs, fmt.Sprintf("victim.com. 3600 IN NS ns%d.nowhere.com.", i))
+	}
+	recs = append(recs, "example.com. 3600 IN NS ns1.example.com.", "ns1.example.com. 3600 IN A 127.0.0.3", "a.gtld.com. 172800 IN A 127.0.0.2")
+	f.handle("127.0.0.2", zoneServer(t, "com.", recs...))
+	r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	res := r.Resolve(context.Background(), "www.victim.com.", dns.TypeA)
+	if res.Status != StatusServFail {
+		t.Fatalf("status %v, want servfail", res.Status)
+	}
+	var skipped int
+	for _, s := range log.steps() {
+		skipped += len(s.GluelessSkipped)
+	}
+	if skipped != 50-r.Config.MaxGluelessPerReferral {
+		t.Errorf("%d glueless names skipped, want %d", skipped, 50-r.Config.MaxGluelessPerReferral)
+	}
+	if res.Queries > 3*r.Config.MaxGluelessPerReferral+2 {
+		t.Errorf("%d queries for a glueless flood; the cap should keep it small", res.Queries)
+	}
+}
+
+func TestCyclicDependency(t *testing.T) {
+	f, hints := world(t)
+	// com delegates example.com to an in-domain NS but gives no glue.
+	f.handle("127.0.0.2", zoneServer(t, "com.", "example.com. 3600 IN NS ns1.example.com."))
+	r, _ := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	if res.Status != StatusServFail || res.Reason != ReasonCyclicDependency {
+		t.Fatalf("got %v/%v (%s), want servfail/cyclic-dependency", res.Status, res.Reason, res.Detail)
+	}
+}
+
+func TestTruncatedRetriesOverTCP(t *testing.T) {
+	f, hints := world(t)
+	inner := zoneServer(t, "example.com.", "example.com. 3600 IN NS ns1.example.com.", "www.example.com. 300 IN A 127.10.0.1")
+	f.handle("127.0.0.3", func(proto string, q *dns.Msg) *dns.Msg {
+		m := inner(proto, q)
+		if proto == UDP {
+			m.Truncated, m.Answer = true, nil
+		}
+		return m
+	})
+	r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	if res.Status != StatusAnswer {
+		t.Fatalf("status %v (%s)", res.Status, res.Detail)
+	}
+	var protos []string
+	for _, e := range log.events {
+		if x, ok := e.(Exchanged); ok && x.Addr.Addr().String() == "127.0.0.3" {
+			protos = append(protos, fmt.Sprintf("%s:%v", x.Proto, x.Response.Kind))
+		}
+	}
+	if fmt.Sprint(protos) != "[udp:truncated tcp:answer]" {
+		t.Errorf("attempts %v, want a truncated UDP reply then a TCP answer", protos)
+	}
+}
+
+func TestTimeoutsAreRetriedAndRecorded(t *testing.T) {
+	f, hints := world(t)
+	f.handle("127.0.0.3", func(string, *dns.Msg) *dns.Msg { return nil }) // never answers
+	r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	r.Config.Retries = 2
+	res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	if res.Status != StatusServFail || res.Reason != ReasonAllServersFailed {
+		t.Fatalf("got %v/%v, want servfail/all-servers-failed", res.Status, res.Reason)
+	}
+	attempts := 0
+	for _, e := range log.events {
+		if x, ok := e.(Exchanged); ok && x.Addr.Addr().String() == "127.0.0.3" {
+			attempts++
+			if x.Response.Kind != KindTimeout || x.RTT != r.Config.Timeout {
+				t.Errorf("attempt %d: %v after %v", x.Attempt, x.Response.Kind, x.RTT)
+			}
+		}
+	}
+	if attempts != 3 {
+		t.Errorf("%d attempts, want 1 + 2 retries", attempts)
+	}
+}
+
+func TestUnknownAddressIsUnreachable(t *testing.T) {
+	f, hints := world(t)
+	f.handle("127.0.0.2", zoneServer(t, "com.", "example.com. 3600 IN NS ns1.example.com.", "ns1.example.com. 3600 IN A 127.0.0.99"))
+	r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	if res.Status != StatusServFail {
+		t.Fatalf("status %v", res.Status)
+	}
+	for _, e := range log.events {
+		if x, ok := e.(Exchanged); ok && x.Addr.Addr().String() == "127.0.0.99" && x.Response.Kind != KindUnreachable {
+			t.Errorf("unknown address classified %v, want unreachable", x.Response.Kind)
+		}
+	}
+}
+
+func TestOutOfBailiwickRecordsAreNotCached(t *testing.T) {
+	f, hints := world(t)
+	// example.com's server adds an A record for a name in another zone.
+	inner := zoneServer(t, "example.com.", "example.com. 3600 IN NS ns1.example.com.", "www.example.com. 300 IN A 127.10.0.1")
+	f.handle("127.0.0.3", func(proto string, q *dns.Msg) *dns.Msg {
+		m := inner(proto, q)
+		m.Extra = append(m.Extra, rr(t, "www.victim.com. 86400 IN A 127.66.6.6"), rr(t, "com. 86400 IN NS evil.example.com."))
+		return m
+	})
+	r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	ignored := 0
+	for _, e := range log.events {
+		if x, ok := e.(Exchanged); ok {
+			ignored += len(x.Response.Ignored)
+		}
+	}
+	if ignored != 2 {
+		t.Errorf("%d ignored records recorded, want 2", ignored)
+	}
+	for _, k := range []struct {
+		name  string
+		qtype uint16
+	}{{"www.victim.com.", dns.TypeA}, {"com.", dns.TypeNS}} {
+		if e, state := r.Cache.Lookup(k.name, k.qtype, RankGlue); state == CacheHit {
+			for _, rr := range e.RRs {
+				if strings.Contains(rr.String(), "127.66.6.6") || strings.Contains(rr.String(), "evil") {
+					t.Errorf("poison cached: %v", rr)
+				}
+			}
+		}
+	}
+}
+
+func TestCancelStopsAtOnce(t *testing.T) {
+	f, hints := world(t)
+	r, _ := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := r.Resolve(ctx, "www.example.com.", dns.TypeA)
+	if res.Reason != ReasonCancelled || res.Queries != 0 {
+		t.Errorf("got %v with %d queries, want cancelled with none", res.Reason, res.Queries)
+	}
+}

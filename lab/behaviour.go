@@ -1,0 +1,113 @@
+package lab
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// BehaviourKind is the closed set of ways a lab server can behave.
+// New misbehaviours are added here, in ParseBehaviour, in String and in
+// the respond function of server.go.
+type BehaviourKind int
+
+// The behaviours a server can have.
+const (
+	// BehaviourOK answers normally. It is the default.
+	BehaviourOK BehaviourKind = iota
+	// BehaviourRefuse answers REFUSED to every query.
+	BehaviourRefuse
+	// BehaviourServFail answers SERVFAIL to every query.
+	BehaviourServFail
+	// BehaviourDrop never answers: the client times out.
+	BehaviourDrop
+	// BehaviourNoAA answers normally but with the AA bit cleared.
+	BehaviourNoAA
+	// BehaviourDelay answers normally, Behaviour.Delay later.
+	BehaviourDelay
+)
+
+// behaviourNames maps each kind to its keyword in world.conf.
+var behaviourNames = map[BehaviourKind]string{
+	BehaviourOK:       "ok",
+	BehaviourRefuse:   "refuse",
+	BehaviourServFail: "servfail",
+	BehaviourDrop:     "drop",
+	BehaviourNoAA:     "noaa",
+	BehaviourDelay:    "delay",
+}
+
+// String returns the keyword of the kind, as written in world.conf.
+func (k BehaviourKind) String() string {
+	if s, ok := behaviourNames[k]; ok {
+		return s
+	}
+	return "BehaviourKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Behaviour is how a lab server reacts to queries: a kind plus its
+// parameters. The zero value is BehaviourOK.
+type Behaviour struct {
+	Kind BehaviourKind
+	// Delay is the extra time before an answer (BehaviourDelay only).
+	Delay time.Duration
+}
+
+// maxDelay bounds the delay= parameter so that a typo cannot hang a test.
+const maxDelay = time.Minute
+
+// ParseBehaviour parses a behaviour as written in world.conf: "ok",
+// "refuse", "servfail", "drop", "noaa" or "delay=MS", where MS is a
+// number of milliseconds ("delay=250") or a Go duration ("delay=1.5s").
+// Keywords are case-insensitive.
+func ParseBehaviour(s string) (Behaviour, error) {
+	word, arg, hasArg := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "=")
+	for kind, name := range behaviourNames {
+		if name != word {
+			continue
+		}
+		if kind != BehaviourDelay {
+			if hasArg {
+				return Behaviour{}, fmt.Errorf("behaviour %q takes no parameter", word)
+			}
+			return Behaviour{Kind: kind}, nil
+		}
+		if !hasArg {
+			return Behaviour{}, fmt.Errorf("behaviour %q needs a parameter: delay=MS", word)
+		}
+		d, err := parseMillis(arg)
+		if err != nil {
+			return Behaviour{}, fmt.Errorf("behaviour %q: %v", s, err)
+		}
+		if d <= 0 || d > maxDelay {
+			return Behaviour{}, fmt.Errorf("behaviour %q: delay must be in (0, %v]", s, maxDelay)
+		}
+		return Behaviour{Kind: BehaviourDelay, Delay: d}, nil
+	}
+	return Behaviour{}, fmt.Errorf("unknown behaviour %q (want ok, refuse, servfail, drop, noaa or delay=MS)", s)
+}
+
+// String returns the behaviour in the form ParseBehaviour accepts,
+// for example "drop" or "delay=250ms".
+func (b Behaviour) String() string {
+	if b.Kind == BehaviourDelay {
+		return "delay=" + b.Delay.String()
+	}
+	return b.Kind.String()
+}
+
+// parseMillis parses a bare integer as milliseconds, or else a Go duration.
+func parseMillis(s string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > int64(maxDelay/time.Millisecond) {
+			return 0, fmt.Errorf("%s ms is out of range", s)
+		}
+		return time.Duration(n) * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q (want milliseconds or e.g. 250ms)", s)
+	}
+	return d, nil
+}

@@ -1,0 +1,55 @@
+// Package lab is a small simulated DNS network for nstrace: a root, a few
+// TLDs and a handful of second-level domains, some of them deliberately
+// broken, all on 127.0.0.0/8 and all offline. It is used for teaching
+// (nstrace lab serve, nstrace lab list) and for tests.
+//
+// # A world
+//
+// A World is a parsed lab description: servers, the zones they host, and
+// showcase domains. Default returns the world embedded in the package;
+// Load parses one from any file system holding a world.conf and zone files
+// (see README.md for the format):
+//
+//	w, err := lab.Default()
+//	for _, d := range w.Domains() {
+//		fmt.Println(d.Name, d.Type, d.Expect, d.Description)
+//	}
+//	fmt.Print(w.HintsFile()) // a named.root for the lab's roots
+//
+// # In memory
+//
+// A Network delivers queries to the world's servers without any socket.
+// Its Exchange method has the shape of a resolver transport; replies come
+// back at once with a simulated, deterministic round-trip time:
+//
+//	n := lab.NewNetwork(w)
+//	q := new(dns.Msg)
+//	q.SetQuestion("www.mydomain.com.", dns.TypeA)
+//	root := w.RootHints()[0].Addr
+//	reply, rtt, err := n.Exchange(ctx, "udp", netip.AddrPortFrom(root, 53), q)
+//	// reply is a referral to com with glue; rtt is 8ms.
+//
+// An address the world does not know fails at once with an error wrapping
+// syscall.EHOSTUNREACH; a server that drops queries fails at once with an
+// error wrapping os.ErrDeadlineExceeded. Nothing sleeps.
+//
+// # On real sockets
+//
+// Serve puts every server of a world on its own loopback address, over
+// UDP and TCP, at one port. Here behaviours happen in real time: a drop
+// server never answers, a delay server sleeps.
+//
+//	l, err := lab.Serve(w, 5353)
+//	defer l.Close()
+//	// dig @127.0.1.1 -p 5353 +norec www.mydomain.com
+//
+// # The servers
+//
+// Every server is authoritative only, like NSD: it answers from the zone
+// that is the longest match of the query name among those it hosts, gives
+// referrals (with in-zone glue) below zone cuts, follows CNAMEs inside
+// the zone, and answers NODATA or NXDOMAIN with the SOA for negative
+// caching. A name outside its zones gets REFUSED, which is how a lame
+// delegation looks. A Behaviour can make a server misbehave: refuse,
+// servfail, drop, noaa or delay=MS.
+package lab

@@ -1,0 +1,506 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+func TestDefaultLoads(t *testing.T) {
+	w1, err := Default()
+	if err != nil {
+		t.Fatalf("Default: %v", err)
+	}
+	w2, _ := Default()
+	if w1 != w2 {
+		t.Error("Default is not cached: two calls returned different worlds")
+	}
+	if got := len(w1.Servers()); got != 23 {
+		t.Errorf("default world has %d servers, want 23", got)
+	}
+}
+
+func TestDefaultRootHints(t *testing.T) {
+	w := mustDefault(t)
+	want := []Hint{
+		{"a.root-servers.net.", netip.MustParseAddr("127.0.1.1")},
+		{"b.root-servers.net.", netip.MustParseAddr("127.0.1.2")},
+	}
+	if got := w.RootHints(); !slices.Equal(got, want) {
+		t.Errorf("RootHints = %v, want %v", got, want)
+	}
+}
+
+func TestHintsFile(t *testing.T) {
+	w := mustDefault(t)
+	text := w.HintsFile()
+	if !strings.Contains(text, "nstrace lab") {
+		t.Errorf("HintsFile has no header naming the nstrace lab:\n%s", text)
+	}
+	zp := dns.NewZoneParser(strings.NewReader(text), ".", "hints")
+	var ns []string
+	addrs := map[string]string{}
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if rr.Header().Ttl != 3600000 {
+			t.Errorf("TTL %d, want 3600000: %v", rr.Header().Ttl, rr)
+		}
+		switch v := rr.(type) {
+		case *dns.NS:
+			ns = append(ns, v.Ns)
+		case *dns.A:
+			addrs[v.Hdr.Name] = v.A.String()
+		default:
+			t.Errorf("unexpected record %v", rr)
+		}
+	}
+	if err := zp.Err(); err != nil {
+		t.Fatalf("HintsFile does not parse: %v", err)
+	}
+	hints := w.RootHints()
+	if len(ns) != len(hints) {
+		t.Fatalf("HintsFile has %d NS, want %d", len(ns), len(hints))
+	}
+	for i, h := range hints {
+		if ns[i] != h.Name || addrs[h.Name] != h.Addr.String() {
+			t.Errorf("hint %d: NS %s A %s, want %s %s", i, ns[i], addrs[h.Name], h.Name, h.Addr)
+		}
+	}
+}
+
+func TestDefaultAddresses(t *testing.T) {
+	w := mustDefault(t)
+	seen := map[netip.Addr]string{}
+	for _, s := range w.Servers() {
+		if !s.Addr.Is4() || !loopback.Contains(s.Addr) {
+			t.Errorf("%s: address %s is not IPv4 in 127.0.0.0/8", s.Name, s.Addr)
+		}
+		if prev, dup := seen[s.Addr]; dup {
+			t.Errorf("%s and %s share %s", prev, s.Name, s.Addr)
+		}
+		seen[s.Addr] = s.Name
+		b := s.Addr.As4()
+		var want string
+		switch {
+		case slices.Contains(s.Zones, "."):
+			want = "127.0.1.x"
+			if b[2] != 1 {
+				t.Errorf("root server %s at %s, want %s", s.Name, s.Addr, want)
+			}
+		case slices.Contains(s.Zones, "com.") || slices.Contains(s.Zones, "org."):
+			want = "127.0.2.x"
+			if b[2] != 2 {
+				t.Errorf("TLD server %s at %s, want %s", s.Name, s.Addr, want)
+			}
+		default:
+			if b[1] != 0 || b[2] < 3 {
+				t.Errorf("server %s at %s, want 127.0.3.x or above", s.Name, s.Addr)
+			}
+		}
+		if s.RTT < 2*time.Millisecond || s.RTT > 40*time.Millisecond {
+			t.Errorf("%s: RTT %v outside [2ms, 40ms]", s.Name, s.RTT)
+		}
+	}
+	// Every A record of every zone points into loopback too.
+	for _, zn := range w.ZoneNames() {
+		recs, err := w.ZoneRecords(zn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rr := range recs {
+			if a, ok := rr.(*dns.A); ok {
+				addr, _ := netip.AddrFromSlice(a.A.To4())
+				if !loopback.Contains(addr) {
+					t.Errorf("zone %s: %v is not in 127.0.0.0/8", zn, rr)
+				}
+			}
+		}
+	}
+}
+
+func TestDefaultDomains(t *testing.T) {
+	w := mustDefault(t)
+	want := []struct{ name, expect string }{
+		{"mydomain.com.", ExpectNoError},
+		{"www.mydomain.com.", ExpectNoError},
+		{"hostingprovider.com.", ExpectNoError},
+		{"glueless.org.", ExpectNoError},
+		{"host.lab.eng.deep.com.", ExpectNoError},
+		{"www.shop.com.", ExpectNoError},
+		{"doesnotexist.mydomain.com.", ExpectNXDomain},
+		{"nodata.mydomain.com.", ExpectNoData},
+		{"lame.com.", ExpectNoError},
+		{"halfdead.com.", ExpectNoError},
+		{"allfail.com.", ExpectFail},
+		{"example.test.", ExpectNoError},
+	}
+	got := w.Domains()
+	if len(got) != len(want) {
+		t.Fatalf("Domains has %d entries, want %d", len(got), len(want))
+	}
+	zones := w.ZoneNames()
+	for i, d := range got {
+		if d.Name != want[i].name || d.Type != "A" || d.Expect != want[i].expect {
+			t.Errorf("Domains[%d] = %s %s %s, want %s A %s", i, d.Name, d.Type, d.Expect, want[i].name, want[i].expect)
+		}
+		if d.Description == "" || strings.Contains(d.Description, "\n") {
+			t.Errorf("Domains[%d]: description %q is not one line", i, d.Description)
+		}
+		// The zone holding the name exists and is below the TLDs.
+		var best string
+		for _, z := range zones {
+			if dns.IsSubDomain(z, d.Name) && dns.CountLabel(z) > dns.CountLabel(best) {
+				best = z
+			}
+		}
+		if dns.CountLabel(best) < 2 {
+			t.Errorf("%s: enclosing zone is %q, want a zone below a TLD", d.Name, best)
+		}
+	}
+}
+
+// TestDefaultDelegations checks that every delegation matches the child's
+// apex NS set, and that all glue and all A records of server names agree
+// with the servers' addresses.
+func TestDefaultDelegations(t *testing.T) {
+	w := mustDefault(t)
+	addrOf := map[string]netip.Addr{}
+	for _, s := range w.Servers() {
+		addrOf[s.Name] = s.Addr
+	}
+	zones := w.ZoneNames()
+	nsAt := func(recs []dns.RR, owner string) []string {
+		var out []string
+		for _, rr := range recs {
+			if ns, ok := rr.(*dns.NS); ok && ns.Hdr.Name == owner {
+				out = append(out, ns.Ns)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, zn := range zones {
+		recs, _ := w.ZoneRecords(zn)
+		for _, rr := range recs {
+			if a, ok := rr.(*dns.A); ok {
+				if want, isServer := addrOf[a.Hdr.Name]; isServer && a.A.String() != want.String() {
+					t.Errorf("zone %s: %v, but server %s is at %s", zn, rr, a.Hdr.Name, want)
+				}
+			}
+		}
+		if zn == "." {
+			continue
+		}
+		// The parent is the longest other zone holding the apex.
+		var parentZone string
+		for _, p := range zones {
+			if p != zn && dns.IsSubDomain(p, zn) && (parentZone == "" || dns.CountLabel(p) > dns.CountLabel(parentZone)) {
+				parentZone = p
+			}
+		}
+		precs, _ := w.ZoneRecords(parentZone)
+		if got, want := nsAt(precs, zn), nsAt(recs, zn); !slices.Equal(got, want) {
+			t.Errorf("delegation of %s in %s: NS %v, apex NS %v", zn, parentZone, got, want)
+		}
+	}
+}
+
+// TestDefaultDomainsResolve resolves every showcase domain iteratively
+// over the in-memory network and checks the promised outcome.
+func TestDefaultDomainsResolve(t *testing.T) {
+	w := mustDefault(t)
+	for _, d := range w.Domains() {
+		t.Run(d.Name, func(t *testing.T) {
+			wk := &walker{n: NewNetwork(w)}
+			o, err := wk.resolve(context.Background(), d.Name, dns.StringToType[d.Type], 0)
+			if d.Expect == ExpectFail {
+				if err == nil {
+					t.Fatalf("resolved to %s %v, want a failure", o.expect, o.answers)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("resolve: %v", err)
+			}
+			if o.expect != d.Expect {
+				t.Fatalf("outcome %s, want %s (answers %v)", o.expect, d.Expect, o.answers)
+			}
+		})
+	}
+}
+
+func TestParseBehaviour(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Behaviour
+		str     string
+		wantErr string
+	}{
+		{in: "ok", want: Behaviour{}, str: "ok"},
+		{in: "refuse", want: Behaviour{Kind: BehaviourRefuse}, str: "refuse"},
+		{in: "SERVFAIL", want: Behaviour{Kind: BehaviourServFail}, str: "servfail"},
+		{in: "drop", want: Behaviour{Kind: BehaviourDrop}, str: "drop"},
+		{in: "noaa", want: Behaviour{Kind: BehaviourNoAA}, str: "noaa"},
+		{in: "delay=250", want: Behaviour{Kind: BehaviourDelay, Delay: 250 * time.Millisecond}, str: "delay=250ms"},
+		{in: "delay=1.5s", want: Behaviour{Kind: BehaviourDelay, Delay: 1500 * time.Millisecond}, str: "delay=1.5s"},
+		{in: "delay", wantErr: "needs a parameter"},
+		{in: "delay=0", wantErr: "delay must be"},
+		{in: "delay=-5", wantErr: "out of range"},
+		{in: "delay=2h", wantErr: "delay must be"},
+		{in: "delay=soon", wantErr: "bad duration"},
+		{in: "drop=1", wantErr: "takes no parameter"},
+		{in: "explode", wantErr: "unknown behaviour"},
+		{in: "", wantErr: "unknown behaviour"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseBehaviour(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseBehaviour(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseBehaviour(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+			if got.String() != tt.str {
+				t.Errorf("String() = %q, want %q", got.String(), tt.str)
+			}
+			if back, err := ParseBehaviour(got.String()); err != nil || back != got {
+				t.Errorf("round trip of %q: %v, %v", got.String(), back, err)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	root := testRootZone
+	tests := []struct {
+		name    string
+		conf    string
+		files   map[string]string
+		wantErr []string // every substring must appear
+	}{
+		{
+			name:    "no world.conf",
+			conf:    "-",
+			wantErr: []string{"world.conf"},
+		},
+		{
+			name:    "unknown directive",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\nhost x\n",
+			wantErr: []string{"world.conf:3:", `unknown directive "host"`},
+		},
+		{
+			name:    "duplicate address",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\n\nserver s 127.0.9.1 .\n",
+			wantErr: []string{"world.conf:4:", "duplicate address 127.0.9.1", "line 2"},
+		},
+		{
+			name:    "duplicate server name",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\nserver R. 127.0.9.2 .\n",
+			wantErr: []string{"world.conf:3:", "duplicate server r."},
+		},
+		{
+			name:    "address outside loopback",
+			conf:    "zone . root.zone\nserver r 192.0.2.1 .\n",
+			wantErr: []string{"world.conf:2:", "not in 127.0.0.0/8"},
+		},
+		{
+			name:    "IPv6 address",
+			conf:    "zone . root.zone\nserver r ::1 .\n",
+			wantErr: []string{"world.conf:2:", "bad IPv4 address"},
+		},
+		{
+			name:    "bad behaviour",
+			conf:    "zone . root.zone\n# comment\nserver r 127.0.9.1 behaviour=explode .\n",
+			wantErr: []string{"world.conf:3:", `unknown behaviour "explode"`},
+		},
+		{
+			name:    "bad rtt",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 rtt=fast .\n",
+			wantErr: []string{"world.conf:2:", "bad rtt"},
+		},
+		{
+			name:    "unknown option",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 colour=red .\n",
+			wantErr: []string{"world.conf:2:", `unknown option "colour"`},
+		},
+		{
+			name:    "unknown zone referenced",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 . nowhere.test\n",
+			wantErr: []string{"world.conf:2:", "unknown zone nowhere.test."},
+		},
+		{
+			name:    "zone hosted by nobody",
+			conf:    "zone . root.zone\nzone orphan.test orphan.zone\nserver r 127.0.9.1 .\n",
+			files:   map[string]string{"orphan.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\n"},
+			wantErr: []string{"world.conf:2:", "hosted by no server"},
+		},
+		{
+			name:    "missing zone file",
+			conf:    "zone . root.zone\nzone x.test zones/x.zone\nserver r 127.0.9.1 . x.test\n",
+			wantErr: []string{"world.conf:2:", "zones/x.zone"},
+		},
+		{
+			name:    "duplicate zone",
+			conf:    "zone . root.zone\nzone . root.zone\n",
+			wantErr: []string{"world.conf:2:", "duplicate zone"},
+		},
+		{
+			name:    "no root server",
+			conf:    "zone x.test x.zone\nserver r 127.0.9.1 x.test\n",
+			files:   map[string]string{"x.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\n"},
+			wantErr: []string{"no server hosts the root zone"},
+		},
+		{
+			name: "zone file syntax error",
+			conf: "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files: map[string]string{"x.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\n" +
+				"www A 127.0.0.1\nbad A not-an-address\n"},
+			wantErr: []string{"x.zone", "line: 4", "world.conf line 2"},
+		},
+		{
+			name:    "record outside the zone",
+			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\nwww.other.test. A 127.0.0.1\n"},
+			wantErr: []string{"x.zone:3:", "outside the zone x.test."},
+		},
+		{
+			name:    "A record outside loopback",
+			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\nwww A 192.0.2.1\n"},
+			wantErr: []string{"x.zone:3:", "not in 127.0.0.0/8"},
+		},
+		{
+			name: "line of a bad record after a multi-line SOA",
+			conf: "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files: map[string]string{"x.zone": "$TTL 300\n@ SOA a. b. (\n 1 ; serial\n 2 3 4\n 5 )\n\n" +
+				"@ NS a.\nwww A 127.0.0.1\n; comment\nw2 A 127.0.0.2\nAAAA-host AAAA 2001:db8::1\n"},
+			wantErr: []string{"x.zone:11:", "AAAA record is not ::1"},
+		},
+		{
+			name:    "second CNAME",
+			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\nw CNAME x.\nw CNAME y.\n"},
+			wantErr: []string{"x.zone:4:", "more than one CNAME"},
+		},
+		{
+			name:    "class CH",
+			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\nw CH TXT hi\n"},
+			wantErr: []string{"x.zone:3:", "not IN"},
+		},
+		{
+			name:    "no SOA",
+			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": "@ NS a.\n"},
+			wantErr: []string{"x.zone", "no SOA"},
+		},
+		{
+			name:    "CNAME and other data",
+			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\nw CNAME x.\nw A 127.0.0.1\n"},
+			wantErr: []string{"x.zone:4:", "CNAME and other data"},
+		},
+		{
+			name:    "bad domain type",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test BOGUS a thing\n",
+			wantErr: []string{"world.conf:3:", `unknown type "BOGUS"`},
+		},
+		{
+			name:    "bad expect",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test A expect=MAYBE a thing\n",
+			wantErr: []string{"world.conf:3:", "bad expect"},
+		},
+		{
+			name:    "domain without description",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test A\n",
+			wantErr: []string{"world.conf:3:"},
+		},
+		{
+			name:    "server without zones",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 rtt=5\n",
+			wantErr: []string{"world.conf:2:", "hosts no zone"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"root.zone": {Data: []byte(root)}}
+			if tt.conf != "-" {
+				fsys["world.conf"] = &fstest.MapFile{Data: []byte(tt.conf)}
+			}
+			for name, data := range tt.files {
+				fsys[name] = &fstest.MapFile{Data: []byte(data)}
+			}
+			w, err := Load(fsys)
+			if err == nil {
+				t.Fatalf("Load succeeded (%d servers), want an error", len(w.Servers()))
+			}
+			for _, s := range tt.wantErr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadTestWorld(t *testing.T) {
+	w := testWorld(t)
+	got := w.Servers()
+	if len(got) != 7 {
+		t.Fatalf("%d servers, want 7", len(got))
+	}
+	if got[5].Behaviour != "delay=300ms" || got[5].RTT != 4*time.Millisecond {
+		t.Errorf("delay server: %+v", got[5])
+	}
+	if got[6].Behaviour != "drop" {
+		t.Errorf("drop server: %+v", got[6])
+	}
+	// A server without rtt= gets a stable RTT derived from its address.
+	if got[2].RTT != defaultRTT(got[2].Addr) {
+		t.Errorf("refuse server RTT %v, want %v", got[2].RTT, defaultRTT(got[2].Addr))
+	}
+	d := w.Domains()
+	if len(d) != 2 || d[1].Expect != ExpectNXDomain || d[1].Description != "a missing name" {
+		t.Errorf("Domains = %+v", d)
+	}
+	if _, err := w.ZoneRecords("nowhere.test"); err == nil {
+		t.Error("ZoneRecords of an unknown zone succeeded")
+	}
+}
+
+// TestReadmeTables keeps the tables of README.md in step with the world.
+func TestReadmeTables(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	w := mustDefault(t)
+	for _, s := range w.Servers() {
+		row := fmt.Sprintf(`(?m)^\|\s*%s\s*\|\s*%s\s*\|\s*%s\s*\|\s*%s\s*\|`,
+			regexp.QuoteMeta(strings.TrimSuffix(s.Name, ".")), regexp.QuoteMeta(s.Addr.String()),
+			regexp.QuoteMeta(s.Behaviour), regexp.QuoteMeta(s.RTT.String()))
+		if !regexp.MustCompile(row).MatchString(readme) {
+			t.Errorf("README.md has no row for server %s %s %s %v", s.Name, s.Addr, s.Behaviour, s.RTT)
+		}
+	}
+	for _, d := range w.Domains() {
+		row := fmt.Sprintf("(?m)^\\|\\s*`%s`\\s*\\|\\s*%s\\s*\\|\\s*%s\\s*\\|",
+			regexp.QuoteMeta(strings.TrimSuffix(d.Name, ".")), d.Type, d.Expect)
+		if !regexp.MustCompile(row).MatchString(readme) {
+			t.Errorf("README.md has no row for domain %s %s %s", d.Name, d.Type, d.Expect)
+		}
+	}
+}

@@ -1,0 +1,269 @@
+package lab
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// zone is the parsed data of one zone file. It is immutable once loaded
+// and safe for concurrent reads.
+type zone struct {
+	name  string // apex, lower-case FQDN ("." for the root)
+	file  string // path of the zone file inside the world's file system
+	soa   *dns.SOA
+	nodes map[string]map[uint16][]dns.RR // owner (lower case) -> type -> RRset
+	// exists holds every name that exists in the zone: owners of records
+	// and the empty non-terminals between them and the apex.
+	exists map[string]bool
+	// cuts holds the names below the apex that carry an NS RRset.
+	cuts map[string]bool
+}
+
+// parseZone reads a zone in the syntax of dns.ZoneParser. file is used in
+// error messages, origin is the apex.
+func parseZone(data []byte, origin, file string) (*zone, error) {
+	z := &zone{
+		name:   origin,
+		file:   file,
+		nodes:  make(map[string]map[uint16][]dns.RR),
+		exists: make(map[string]bool),
+		cuts:   make(map[string]bool),
+	}
+	zp := newZoneParser(data, origin, file)
+	for i := 0; ; i++ {
+		rr, ok := zp.Next()
+		if !ok {
+			break
+		}
+		h := rr.Header()
+		owner := strings.ToLower(h.Name)
+		// The parser does not tell on which line a record was: find it.
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("%s:%d: %s: %s", file, recordLine(data, origin, i),
+				fmt.Sprintf(format, args...), strings.ReplaceAll(rr.String(), "\t", " "))
+		}
+		if h.Class != dns.ClassINET {
+			return nil, bad("class %s is not IN", dns.ClassToString[h.Class])
+		}
+		if !dns.IsSubDomain(origin, owner) {
+			return nil, bad("record is outside the zone %s", origin)
+		}
+		switch v := rr.(type) {
+		case *dns.SOA:
+			if owner != origin {
+				return nil, bad("SOA is not at the apex")
+			}
+			if z.soa != nil {
+				return nil, bad("second SOA record")
+			}
+			z.soa = v
+		case *dns.A:
+			a, ok := netip.AddrFromSlice(v.A.To4())
+			if !ok || !loopback.Contains(a) {
+				return nil, bad("A record is not in 127.0.0.0/8 (the lab never points outside loopback)")
+			}
+		case *dns.AAAA:
+			a, ok := netip.AddrFromSlice(v.AAAA)
+			if !ok || a != netip.IPv6Loopback() {
+				return nil, bad("AAAA record is not ::1 (the lab never points outside loopback)")
+			}
+		}
+		rrsets := z.nodes[owner]
+		if rrsets == nil {
+			rrsets = make(map[uint16][]dns.RR)
+			z.nodes[owner] = rrsets
+		}
+		_, hasCNAME := rrsets[dns.TypeCNAME]
+		switch {
+		case h.Rrtype == dns.TypeCNAME && hasCNAME:
+			return nil, bad("%s has more than one CNAME", owner)
+		case h.Rrtype == dns.TypeCNAME && len(rrsets) > 0, h.Rrtype != dns.TypeCNAME && hasCNAME:
+			return nil, bad("%s has a CNAME and other data", owner)
+		}
+		rrsets[h.Rrtype] = append(rrsets[h.Rrtype], rr)
+	}
+	if err := zp.Err(); err != nil {
+		// dns.ParseError already names the file and the line.
+		return nil, err
+	}
+	if z.soa == nil {
+		return nil, fmt.Errorf("%s: zone %s has no SOA record at its apex", file, origin)
+	}
+	if len(z.nodes[origin][dns.TypeNS]) == 0 {
+		return nil, fmt.Errorf("%s: zone %s has no NS records at its apex", file, origin)
+	}
+	for owner, rrsets := range z.nodes {
+		if owner != origin && len(rrsets[dns.TypeNS]) > 0 {
+			z.cuts[owner] = true
+		}
+		// Mark the name and every ancestor down to the apex as existing.
+		for n := owner; ; {
+			z.exists[n] = true
+			if n == origin {
+				break
+			}
+			n = parent(n)
+		}
+	}
+	return z, nil
+}
+
+func newZoneParser(data []byte, origin, file string) *dns.ZoneParser {
+	zp := dns.NewZoneParser(bytes.NewReader(data), origin, file)
+	zp.SetDefaultTTL(3600)
+	return zp
+}
+
+// recordLine returns the line on which the record with index i (from 0)
+// of a zone file ends: the first line such that the file up to it holds
+// more than i records. It is only used to report errors.
+func recordLine(data []byte, origin string, i int) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	count := func(n int) int { // records in the first n lines
+		zp := newZoneParser(bytes.Join(lines[:n], nil), origin, "")
+		k := 0
+		for _, ok := zp.Next(); ok; _, ok = zp.Next() {
+			k++
+		}
+		return k
+	}
+	return sort.Search(len(lines), func(n int) bool { return count(n) > i })
+}
+
+// parent returns the parent of a non-root FQDN.
+func parent(name string) string {
+	i, end := dns.NextLabel(name, 0)
+	if end {
+		return "."
+	}
+	return name[i:]
+}
+
+// findCut returns the highest zone cut at or above qname (and strictly
+// below the apex), or "" if there is none.
+func (z *zone) findCut(qname string) string {
+	if len(z.cuts) == 0 {
+		return ""
+	}
+	// Indexes of the label starts of qname, from the left.
+	idx := dns.Split(qname)
+	below := dns.CountLabel(qname) - dns.CountLabel(z.name)
+	for i := below - 1; i >= 0; i-- {
+		if n := qname[idx[i]:]; z.cuts[n] {
+			return n
+		}
+	}
+	return ""
+}
+
+// maxCNAMEHops bounds CNAME chasing inside one zone.
+const maxCNAMEHops = 8
+
+// answer fills m (already a reply to a query for qname/qtype, qname in
+// lower case and inside the zone) with the zone's authoritative response.
+func (z *zone) answer(m *dns.Msg, qname string, qtype uint16) {
+	// 1. Zone cut on the way to qname: referral, unless the query is for
+	// the DS record at the cut itself (the parent side owns it).
+	if cut := z.findCut(qname); cut != "" && (cut != qname || qtype != dns.TypeDS) {
+		z.referral(m, cut)
+		return
+	}
+	m.Authoritative = true
+	seen := map[string]bool{}
+	name := qname
+	for hop := 0; ; hop++ {
+		seen[name] = true
+		rrsets := z.nodes[name]
+		// 2. Records of the type asked for (or all of them for ANY).
+		if qtype == dns.TypeANY && len(rrsets) > 0 {
+			for _, t := range sortedTypes(rrsets) {
+				m.Answer = appendCopies(m.Answer, rrsets[t])
+			}
+			return
+		}
+		if rrs := rrsets[qtype]; len(rrs) > 0 {
+			m.Answer = appendCopies(m.Answer, rrs)
+			return
+		}
+		// 2b. A CNAME: answer with it and follow it inside the zone.
+		if cn := rrsets[dns.TypeCNAME]; len(cn) > 0 {
+			m.Answer = appendCopies(m.Answer, cn)
+			target := strings.ToLower(cn[0].(*dns.CNAME).Target)
+			if !dns.IsSubDomain(z.name, target) || seen[target] || hop+1 >= maxCNAMEHops {
+				return // leaves the zone, loops, or too long: the resolver goes on
+			}
+			if z.findCut(target) != "" {
+				return // delegated away: not ours to answer
+			}
+			name = target
+			continue
+		}
+		// 3. NODATA or 4. NXDOMAIN, with the SOA for negative caching.
+		if !z.exists[name] {
+			m.Rcode = dns.RcodeNameError
+		}
+		m.Ns = append(m.Ns, z.negativeSOA())
+		return
+	}
+}
+
+// referral fills m with a delegation to the zone cut at cut.
+func (z *zone) referral(m *dns.Msg, cut string) {
+	m.Authoritative = false
+	ns := z.nodes[cut][dns.TypeNS]
+	m.Ns = appendCopies(m.Ns, ns)
+	for _, rr := range ns {
+		host := strings.ToLower(rr.(*dns.NS).Ns)
+		if !dns.IsSubDomain(z.name, host) {
+			continue // out of bailiwick: this zone holds no glue for it
+		}
+		m.Extra = appendCopies(m.Extra, z.nodes[host][dns.TypeA])
+		m.Extra = appendCopies(m.Extra, z.nodes[host][dns.TypeAAAA])
+	}
+}
+
+// appendCopies appends copies of rrs to dst, so that a reply never shares
+// records with the zone, whatever the caller or the packer does with it.
+func appendCopies(dst, rrs []dns.RR) []dns.RR {
+	for _, rr := range rrs {
+		dst = append(dst, dns.Copy(rr))
+	}
+	return dst
+}
+
+// negativeSOA returns a copy of the zone's SOA whose TTL is the negative
+// caching TTL of RFC 2308: min(SOA TTL, SOA MINIMUM).
+func (z *zone) negativeSOA() dns.RR {
+	soa := dns.Copy(z.soa).(*dns.SOA)
+	soa.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
+	return soa
+}
+
+// sortedTypes returns the types of an RRset map in a stable order.
+func sortedTypes(rrsets map[uint16][]dns.RR) []uint16 {
+	ts := make([]uint16, 0, len(rrsets))
+	for t := range rrsets {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// sortCanonical sorts lower-case FQDNs in DNS canonical order: by labels
+// from the right, so that a zone's apex comes before the names below it.
+func sortCanonical(names []string) {
+	rev := func(n string) []string {
+		ls := dns.SplitDomainName(n)
+		slices.Reverse(ls)
+		return ls
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		return slices.Compare(rev(a), rev(b))
+	})
+}

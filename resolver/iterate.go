@@ -336,7 +336,7 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q question, depth i
 	for _, name := range names {
 		addrs := ns.addrs[name]
 		if len(addrs) == 0 {
-			addrs = rn.cachedAddrs(name)
+			addrs = rn.cachedAddrs(name, rn.families()...)
 		}
 		for _, a := range addrs {
 			add(name, a)
@@ -368,8 +368,18 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q question, depth i
 			if out.Reason == ReasonCyclicDependency && !slices.Contains(fin.Cyclic, name) {
 				fin.Cyclic = append(fin.Cyclic, name)
 			}
+			found := false
 			for _, rr := range out.Records {
-				if a := rrAddr(rr); a.IsValid() {
+				if a := rrAddr(rr); a.IsValid() && a.Is4() == (t == dns.TypeA) {
+					add(name, a)
+					found = true
+				}
+			}
+			if !found {
+				// The name's own servers did not answer, but the referral
+				// to its zone may have carried glue for it: use that, as
+				// resolvers do, so that the server is still asked.
+				for _, a := range rn.cachedAddrs(name, t) {
 					add(name, a)
 				}
 			}
@@ -443,9 +453,11 @@ func (rn *run) families() []uint16 {
 	return ts
 }
 
-func (rn *run) cachedAddrs(name string) []netip.Addr {
+// cachedAddrs returns the cached addresses of name (glue included) of the
+// given types.
+func (rn *run) cachedAddrs(name string, types ...uint16) []netip.Addr {
 	var out []netip.Addr
-	for _, t := range rn.families() {
+	for _, t := range types {
 		if e, state := rn.cache.Lookup(name, t, RankGlue); state == CacheHit {
 			for _, rr := range e.RRs {
 				if a := rrAddr(rr); a.IsValid() {

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// run calls the CLI as main does and returns the exit status and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), append([]string{"nstrace"}, args...), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	badHints := filepath.Join(dir, "bad.root")
+	os.WriteFile(badHints, []byte(". 3600 NS a.root.\na.root. 3600 MX 10 x.\n"), 0o644)
+	emptyHints := filepath.Join(dir, "empty.root")
+	os.WriteFile(emptyHints, nil, 0o644)
+	binHints := filepath.Join(dir, "bin.root")
+	os.WriteFile(binHints, []byte{0x7f, 'E', 'L', 'F', 0, 1, 2, 0xff}, 0o644)
+	long := strings.Repeat("a", 64) + ".com"
+	tooLong := strings.Repeat(strings.Repeat("a", 60)+".", 5) + "com"
+	tests := []struct {
+		name string
+		args []string
+		want string // a part of the one line on stderr
+	}{
+		{"no name", []string{"trace", "--lab"}, "no name given"},
+		{"empty name", []string{"trace", "--lab", ""}, "empty name"},
+		{"label over 63", []string{"trace", "--lab", long}, "label of 64 octets"},
+		{"name over 253", []string{"trace", "--lab", tooLong}, "the limit is 253"},
+		{"space", []string{"trace", "--lab", "my domain.com"}, "space or control character"},
+		{"control character", []string{"trace", "--lab", "my\x07domain.com"}, "space or control character"},
+		{"empty label", []string{"trace", "--lab", "a..com"}, "empty label"},
+		{"unknown type", []string{"trace", "--lab", "mydomain.com", "BOGUS"}, `unknown record type "BOGUS"`},
+		{"negative timeout", []string{"trace", "--lab", "--timeout", "-1s", "mydomain.com"}, "--timeout must be positive"},
+		{"non-numeric timeout", []string{"trace", "--lab", "--timeout", "soon", "mydomain.com"}, "invalid value"},
+		{"port zero", []string{"trace", "--port", "0", "mydomain.com"}, "--port 0 is out of range"},
+		{"port too big", []string{"trace", "--port", "70000", "mydomain.com"}, "--port 70000 is out of range"},
+		{"port not a number", []string{"trace", "--port", "http", "mydomain.com"}, "invalid value"},
+		{"missing hints", []string{"trace", "--hints", filepath.Join(dir, "nope"), "mydomain.com"}, "no such file"},
+		{"hints is a directory", []string{"trace", "--hints", dir, "mydomain.com"}, "is a directory"},
+		{"empty hints", []string{"trace", "--hints", emptyHints, "mydomain.com"}, "no root server"},
+		{"binary hints", []string{"trace", "--hints", binHints, "mydomain.com"}, "not a text file"},
+		{"hints with MX", []string{"trace", "--hints", badHints, "mydomain.com"}, "bad.root:2: record type MX"},
+		{"unknown format", []string{"trace", "--lab", "--format", "xml", "mydomain.com"}, `unknown --format "xml"`},
+		{"unknown flag", []string{"trace", "--frobnicate", "mydomain.com"}, "flag provided but not defined"},
+		{"flag after name", []string{"trace", "mydomain.com", "--lab"}, "put flags before the names"},
+		{"lab and hints", []string{"trace", "--lab", "--hints", badHints, "mydomain.com"}, "exclude each other"},
+		{"lab and port", []string{"trace", "--lab", "--port", "5300", "mydomain.com"}, "--port is for real sockets"},
+		{"-4 and -6", []string{"trace", "-4", "-6", "mydomain.com"}, "exclude each other"},
+		{"negative retries", []string{"trace", "--lab", "--retries", "-1", "mydomain.com"}, "--retries"},
+		{"unknown command", []string{"tarce", "mydomain.com"}, `unknown command "tarce"`},
+		{"lab serve bad port", []string{"lab", "serve", "--port", "-5"}, "out of range"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := run(t, tc.args...)
+			if code != ExitUsage {
+				t.Errorf("exit %d, want %d; stderr %q", code, ExitUsage, stderr)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr %q, want one line containing %q", stderr, tc.want)
+			}
+			if strings.Contains(stderr+stdout, "goroutine") || strings.Contains(stderr+stdout, "panic") {
+				t.Errorf("stack trace printed")
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing: no query is sent on a usage error", stdout)
+			}
+		})
+	}
+}
+
+func TestParseName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Example.COM", "example.com."},
+		{"example.com.", "example.com."},
+		{".", "."},
+		{"bücher.example", "xn--bcher-kva.example."},
+		{"_dmarc.example.com", "_dmarc.example.com."},
+	}
+	for _, tc := range tests {
+		got, err := parseName(tc.in)
+		if err != nil || got != tc.want {
+			t.Errorf("parseName(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestParseQuestion(t *testing.T) {
+	tests := []struct {
+		args  []string
+		names string
+		qtype uint16
+	}{
+		{[]string{"a.com"}, "[a.com.]", 1},
+		{[]string{"a.com", "MX"}, "[a.com.]", 15},
+		{[]string{"a.com", "b.com", "aaaa"}, "[a.com. b.com.]", 28},
+		{[]string{"a.com", "TYPE65"}, "[a.com.]", 65},
+		{[]string{"a.com", "b.com"}, "[a.com. b.com.]", 1},
+	}
+	for _, tc := range tests {
+		q, err := parseQuestion(tc.args)
+		if err != nil || strings.Join(q.names, " ") != strings.Trim(tc.names, "[]") || q.qtype != tc.qtype {
+			t.Errorf("parseQuestion(%q) = %v %d, %v", tc.args, q.names, q.qtype, err)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, _ := run(t, "--version")
+	if code != 0 || !strings.Contains(stdout, version) {
+		t.Errorf("--version: exit %d, %q", code, stdout)
+	}
+}

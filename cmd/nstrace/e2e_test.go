@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nstrace/nstrace/lab"
+	"github.com/nstrace/nstrace/trace"
+)
+
+const goldenDir = "../../testdata/golden"
+
+// expectStatus maps the lab's expected outcomes to trace outcome statuses.
+var expectStatus = map[string]string{"NOERROR": "answer", "NXDOMAIN": "nxdomain", "NODATA": "nodata", "FAIL": "servfail"}
+
+func TestLabTraceGolden(t *testing.T) {
+	w, err := lab.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range w.Domains() {
+		t.Run(d.Name, func(t *testing.T) {
+			wantCode := ExitOK
+			if d.Expect == "FAIL" {
+				wantCode = ExitFailed
+			}
+			code, out, stderr := run(t, "trace", "--lab", "--format", "json", d.Name, d.Type)
+			if code != wantCode {
+				t.Errorf("exit %d, want %d (%s)", code, wantCode, stderr)
+			}
+			var tr trace.Trace
+			if err := json.Unmarshal([]byte(out), &tr); err != nil {
+				t.Fatalf("JSON output does not parse: %v", err)
+			}
+			if tr.Schema != trace.Schema || tr.Outcome.Status != expectStatus[d.Expect] {
+				t.Errorf("schema %d, status %q; want %d, %q", tr.Schema, tr.Outcome.Status, trace.Schema, expectStatus[d.Expect])
+			}
+			golden(t, filepath.Join(goldenDir, "trace", strings.TrimSuffix(d.Name, ".")+".json"), out)
+
+			code, out, _ = run(t, "trace", "--lab", "--no-color", d.Name, d.Type)
+			if code != wantCode {
+				t.Errorf("table: exit %d, want %d", code, wantCode)
+			}
+			if strings.Contains(out, "\x1b[") {
+				t.Errorf("colour codes in piped output")
+			}
+			golden(t, filepath.Join(goldenDir, "trace", strings.TrimSuffix(d.Name, ".")+".txt"), out)
+		})
+	}
+}
+
+// TestSharedCacheAcrossNames traces two names of one zone in one run: the
+// second trace takes the root and com steps from the cache.
+func TestSharedCacheAcrossNames(t *testing.T) {
+	code, out, stderr := run(t, "trace", "--lab", "--format", "json", "mydomain.com", "www.mydomain.com")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var traces []trace.Trace
+	for dec.More() {
+		var tr trace.Trace
+		if err := dec.Decode(&tr); err != nil {
+			t.Fatal(err)
+		}
+		traces = append(traces, tr)
+	}
+	if len(traces) != 2 {
+		t.Fatalf("%d traces, want 2", len(traces))
+	}
+	first, second := traces[0], traces[1]
+	for _, s := range first.Steps {
+		if s.Cache.State != "miss" {
+			t.Errorf("first trace step %s is %q, want miss", s.ID, s.Cache.State)
+		}
+	}
+	var states []string
+	for _, s := range second.Steps {
+		states = append(states, s.Zone+"="+s.Cache.State)
+		if s.Cache.State == "hit" && (s.Cache.TTL == nil || len(s.Servers) != 0) {
+			t.Errorf("cache hit step %s: ttl %v, %d servers asked", s.ID, s.Cache.TTL, len(s.Servers))
+		}
+	}
+	if got := strings.Join(states, " "); got != ".=hit com.=hit mydomain.com.=miss" {
+		t.Errorf("second trace cache states %q, want root and com from the cache", got)
+	}
+	if second.Queries >= first.Queries {
+		t.Errorf("second trace sent %d queries, first %d: the cache saved nothing", second.Queries, first.Queries)
+	}
+	code, out, _ = run(t, "trace", "--lab", "--no-color", "mydomain.com", "www.mydomain.com")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	golden(t, filepath.Join(goldenDir, "trace", "shared-cache.txt"), out)
+}
+
+func TestLabList(t *testing.T) {
+	code, out, _ := run(t, "lab", "list")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	w, _ := lab.Default()
+	for _, d := range w.Domains() {
+		if !strings.Contains(out, d.Name) {
+			t.Errorf("lab list lacks %s", d.Name)
+		}
+	}
+	golden(t, filepath.Join(goldenDir, "lab-list.txt"), out)
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nstrace/nstrace/lab"
+	"github.com/nstrace/nstrace/resolver"
+	"github.com/nstrace/nstrace/trace"
+)
+
+func traceCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "trace",
+		Usage:     "resolve names from the root and show every hop",
+		ArgsUsage: "NAME... [TYPE]",
+		Description: "Resolves each NAME iteratively from the root servers, asking every server of every zone cut, " +
+			"and prints one table (or JSON object) per name. Several names share one cache, so later traces show " +
+			"cache hits. TYPE is any record type (A, AAAA, MX, TXT, NS, ...; default A).\n\n" +
+			"Exit status: 0 every name resolved (answer, NXDOMAIN or NODATA), 1 a resolution failed, 2 usage error, 130 interrupted.",
+		Flags:  append(resolverFlags(), outputFlags(traceFormats)...),
+		Action: func(c *cli.Context) error { return runTrace(c, e) },
+	}
+}
+
+// question is what the command line asks: names and one type.
+type question struct {
+	names []string
+	qtype uint16
+}
+
+// parseQuestion splits NAME... [TYPE]: the last argument is a type when
+// there are several arguments and it names one.
+func parseQuestion(args []string) (question, error) {
+	q := question{qtype: 1} // A
+	if len(args) == 0 {
+		return q, usageError("no name given: nstrace trace NAME... [TYPE]")
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			return q, usageError("flag %s comes after a name: put flags before the names", a)
+		}
+	}
+	if len(args) > 1 {
+		if t, ok := parseType(args[len(args)-1]); ok {
+			q.qtype = t
+			args = args[:len(args)-1]
+		} else if looksLikeType(args[len(args)-1]) {
+			return q, usageError("unknown record type %q", args[len(args)-1])
+		}
+	}
+	for _, a := range args {
+		n, err := parseName(a)
+		if err != nil {
+			return q, err
+		}
+		q.names = append(q.names, n)
+	}
+	return q, nil
+}
+
+// looksLikeType reports whether s reads as a record type rather than a
+// name: upper case letters and digits only, no dot.
+func looksLikeType(s string) bool {
+	if s == "" || strings.Contains(s, ".") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// network is what a command resolves over: a transport and the root hints.
+type network struct {
+	transport resolver.Transport
+	hints     *resolver.Hints
+	label     string // for the output header: "lab", "internet", "hints FILE"
+}
+
+func openNetwork(c *cli.Context, cfg *resolver.Config) (network, error) {
+	if c.Bool("lab") {
+		if c.IsSet("hints") {
+			return network{}, usageError("--lab and --hints exclude each other: the lab has its own root servers")
+		}
+		if c.IsSet("port") {
+			return network{}, usageError("--port is for real sockets; --lab runs in memory (see 'nstrace lab serve')")
+		}
+		if c.Bool("6") {
+			return network{}, usageError("the lab network has IPv4 addresses only: drop -6")
+		}
+		w, err := lab.Default()
+		if err != nil {
+			return network{}, fmt.Errorf("lab: %w", err)
+		}
+		hints, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
+		if err != nil {
+			return network{}, fmt.Errorf("lab: %w", err)
+		}
+		cfg.IPv6 = false // the lab is IPv4-only: no AAAA lookups for NS names
+		return network{transport: lab.NewNetwork(w), hints: hints, label: "lab"}, nil
+	}
+	n := network{transport: &resolver.NetTransport{}, hints: resolver.DefaultHints(), label: "internet"}
+	if path := c.String("hints"); c.IsSet("hints") {
+		h, err := resolver.LoadHints(path)
+		if err != nil {
+			return n, usageError("%v", err)
+		}
+		n.hints, n.label = h, "hints "+path
+	}
+	return n, nil
+}
+
+func runTrace(c *cli.Context, e *env) error {
+	format := c.String("format")
+	if !slices.Contains(traceFormats, format) {
+		return usageError("unknown --format %q: choose one of %s", format, strings.Join(traceFormats, ", "))
+	}
+	q, err := parseQuestion(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	cfg, err := resolverConfig(c)
+	if err != nil {
+		return err
+	}
+	net, err := openNetwork(c, &cfg)
+	if err != nil {
+		return err
+	}
+	r := &resolver.Resolver{
+		Transport: net.transport,
+		Config:    cfg,
+		Hints:     net.hints,
+		Cache:     resolver.NewCache(resolver.SystemClock{}),
+	}
+	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
+	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows")}
+	code := ExitOK
+	for i, name := range q.names {
+		t := trace.Run(c.Context, r, name, q.qtype, opts)
+		if format == "json" {
+			err = trace.WriteJSON(e.stdout, t)
+		} else {
+			if i > 0 {
+				fmt.Fprintln(e.stdout)
+			}
+			err = trace.WriteTable(e.stdout, t, table)
+		}
+		if err != nil {
+			return &exitError{code: ExitFailed, err: fmt.Errorf("writing output: %w", err)}
+		}
+		if errors.Is(c.Context.Err(), context.Canceled) {
+			return &exitError{code: ExitInterrupted, err: errors.New("interrupted: the trace so far is above")}
+		}
+		if t.Outcome.Status == "servfail" {
+			code = ExitFailed
+		}
+	}
+	if code != ExitOK {
+		return silentExit(code)
+	}
+	return nil
+}

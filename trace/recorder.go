@@ -1,0 +1,305 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/nstrace/nstrace/resolver"
+)
+
+// Recorder turns the resolver's events into a Trace. It is a
+// resolver.Observer, safe for concurrent use.
+type Recorder struct {
+	mu          sync.Mutex
+	resolutions map[int]*resNode
+	steps       map[int]*stepNode
+	top         *resNode
+}
+
+type resNode struct {
+	id    int
+	r     Resolution
+	steps []*stepNode
+}
+
+type stepNode struct {
+	id       int
+	s        Step
+	servers  map[netip.AddrPort]*serverNode
+	children []*resNode
+	chosen   netip.AddrPort
+}
+
+type serverNode struct {
+	s        Server
+	attempts []resolver.Exchanged
+}
+
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder {
+	return &Recorder{resolutions: map[int]*resNode{}, steps: map[int]*stepNode{}}
+}
+
+// Observe records one event.
+func (rec *Recorder) Observe(e resolver.Event) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	switch e := e.(type) {
+	case resolver.ResolutionStarted:
+		n := &resNode{id: e.Resolution, r: Resolution{Purpose: e.Purpose.String(), Question: Question{Name: e.Name, Type: typeName(e.Type)}}}
+		rec.resolutions[e.Resolution] = n
+		if p, ok := rec.steps[e.ParentStep]; ok {
+			p.children = append(p.children, n)
+		} else if rec.top == nil {
+			rec.top = n
+		}
+	case resolver.StepStarted:
+		n := &stepNode{id: e.Step, servers: map[netip.AddrPort]*serverNode{}}
+		n.s = Step{Zone: e.Zone, Name: e.Name, Type: typeName(e.Type), Cache: Cache{State: "miss"}}
+		rec.steps[e.Step] = n
+		if r, ok := rec.resolutions[e.Resolution]; ok {
+			r.steps = append(r.steps, n)
+		}
+	case resolver.Exchanged:
+		st, ok := rec.steps[e.Step]
+		if !ok {
+			return
+		}
+		sn, ok := st.servers[e.Addr]
+		if !ok {
+			sn = &serverNode{}
+			st.servers[e.Addr] = sn
+		}
+		sn.attempts = append(sn.attempts, e)
+	case resolver.StepFinished:
+		st, ok := rec.steps[e.Step]
+		if !ok {
+			return
+		}
+		st.s.Cache.State = e.Cache.String()
+		if e.Cache == resolver.CacheHit {
+			ttl := e.TTL
+			st.s.Cache.TTL = &ttl
+		}
+		st.s.GluelessSkipped = e.GluelessSkipped
+		st.s.Cyclic = e.Cyclic
+		if e.Failure != resolver.ReasonNone {
+			st.s.Kind, st.s.Failure, st.s.Detail = "failed", e.Failure.String(), e.Detail
+			return
+		}
+		st.s.Kind = e.Response.Kind.String()
+		st.s.Server = e.Server
+		if e.Addr.IsValid() {
+			st.s.Address = e.Addr.Addr().String()
+			st.chosen = e.Addr
+		}
+		fillResponse(&st.s, e.Response)
+	case resolver.ResolutionFinished:
+		if r, ok := rec.resolutions[e.Resolution]; ok {
+			r.r.Outcome = outcome(e.Outcome)
+		}
+	}
+}
+
+func fillResponse(s *Step, resp resolver.Response) {
+	switch resp.Kind {
+	case resolver.KindReferral:
+		ref := &Referral{Zone: resp.Referral, NS: []Record{}, Glue: records(resp.Glue)}
+		for _, ns := range resp.NS {
+			ref.NS = append(ref.NS, record(ns))
+		}
+		if ref.Glue == nil {
+			ref.Glue = []Record{}
+		}
+		s.Referral = ref
+	case resolver.KindAnswer:
+		s.Answer = records(resp.Answer)
+	case resolver.KindCNAME:
+		s.Answer, s.Target = records(resp.Answer), resp.Target
+	case resolver.KindNXDomain, resolver.KindNoData:
+		if resp.SOA != nil {
+			soa := record(resp.SOA)
+			s.SOA = &soa
+		}
+		ttl := resp.NegTTL
+		s.NegativeTTL = &ttl
+	}
+}
+
+func outcome(o resolver.Outcome) Outcome {
+	out := Outcome{Status: o.Status.String(), Records: records(o.Records), Zone: o.Zone}
+	if out.Records == nil {
+		out.Records = []Record{}
+	}
+	if o.Status == resolver.StatusServFail {
+		out.Reason, out.Detail = o.Reason.String(), o.Detail
+	}
+	if o.SOA != nil {
+		soa := record(o.SOA)
+		out.SOA = &soa
+	}
+	return out
+}
+
+// Resolution returns the recorded top-level resolution, with step IDs
+// numbered and servers sorted. Call it after Resolve has returned.
+func (rec *Recorder) Resolution() Resolution {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.top == nil {
+		return Resolution{Purpose: "query", Steps: []Step{}}
+	}
+	return rec.build(rec.top, "")
+}
+
+func (rec *Recorder) build(n *resNode, prefix string) Resolution {
+	r := n.r
+	r.Steps = []Step{}
+	slices.SortFunc(n.steps, func(a, b *stepNode) int { return a.id - b.id })
+	for i, st := range n.steps {
+		s := st.s
+		s.ID = fmt.Sprintf("%s%d", prefix, i+1)
+		s.Servers = []Server{}
+		addrs := make([]netip.AddrPort, 0, len(st.servers))
+		for a := range st.servers {
+			addrs = append(addrs, a)
+		}
+		slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
+			na, nb := st.servers[a].attempts[0].Server, st.servers[b].attempts[0].Server
+			if c := strings.Compare(na, nb); c != 0 {
+				return c
+			}
+			return a.Compare(b)
+		})
+		for _, a := range addrs {
+			srv := server(st.servers[a].attempts)
+			srv.Chosen = a == st.chosen
+			s.Servers = append(s.Servers, srv)
+		}
+		slices.SortFunc(st.children, func(a, b *resNode) int { return a.id - b.id })
+		for j, c := range st.children {
+			s.Children = append(s.Children, rec.build(c, fmt.Sprintf("%s%s.", s.ID, childLetter(j))))
+		}
+		r.Steps = append(r.Steps, s)
+	}
+	return r
+}
+
+func server(attempts []resolver.Exchanged) Server {
+	slices.SortFunc(attempts, func(a, b resolver.Exchanged) int { return a.Attempt - b.Attempt })
+	last := attempts[len(attempts)-1]
+	resp := last.Response
+	s := Server{
+		Name: last.Server, Address: last.Addr.Addr().String(), Proto: last.Proto,
+		RTTms: ms(last.RTT), AA: resp.AA, Kind: resp.Kind.String(), Detail: resp.Detail, Size: resp.Size,
+	}
+	if resp.Rcode >= 0 && (resp.Size > 0 || resp.Kind.Usable() || resp.Kind == resolver.KindLame) {
+		s.Rcode = rcodeName(resp.Rcode)
+	}
+	switch resp.Kind {
+	case resolver.KindReferral:
+		for _, ns := range resp.NS {
+			s.Records = append(s.Records, record(ns))
+		}
+		s.Records = append(s.Records, records(resp.Glue)...)
+	case resolver.KindAnswer, resolver.KindCNAME:
+		s.Records = records(resp.Answer)
+	case resolver.KindNXDomain, resolver.KindNoData:
+		if resp.SOA != nil {
+			s.Records = []Record{record(resp.SOA)}
+		}
+	}
+	for _, a := range attempts {
+		s.Ignored = append(s.Ignored, records(a.Response.Ignored)...)
+		if a.Response.TC {
+			s.TC = true
+		}
+	}
+	if len(attempts) > 1 {
+		for _, a := range attempts {
+			at := Attempt{Proto: a.Proto, RTTms: ms(a.RTT), Kind: a.Response.Kind.String(), Detail: a.Response.Detail}
+			if a.Response.Size > 0 {
+				at.Rcode = rcodeName(a.Response.Rcode)
+			}
+			s.Attempts = append(s.Attempts, at)
+		}
+	}
+	return s
+}
+
+func ms(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
+
+func rcodeName(rc int) string {
+	if s, ok := dns.RcodeToString[rc]; ok {
+		return s
+	}
+	return fmt.Sprintf("RCODE%d", rc)
+}
+
+func typeName(t uint16) string {
+	if s, ok := dns.TypeToString[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("TYPE%d", t)
+}
+
+func record(rr dns.RR) Record {
+	h := rr.Header()
+	return Record{
+		Name: h.Name, TTL: h.Ttl, Type: typeName(h.Rrtype),
+		Data: strings.TrimPrefix(rr.String(), h.String()),
+	}
+}
+
+func records(rrs []dns.RR) []Record {
+	if len(rrs) == 0 {
+		return nil
+	}
+	out := make([]Record, len(rrs))
+	for i, rr := range rrs {
+		out[i] = record(rr)
+	}
+	return out
+}
+
+// Options describe where a trace runs, for its header.
+type Options struct {
+	Tool    string // "nstrace vX"
+	Network string // "internet", "lab", "hints FILE"
+}
+
+// Run resolves name/qtype with r (its cache, transport and limits; its
+// Observer is replaced for this run) and returns the trace.
+func Run(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, opts Options) *Trace {
+	rec := NewRecorder()
+	rr := *r
+	rr.Observer = rec
+	res := rr.Resolve(ctx, name, qtype)
+	t := &Trace{Schema: Schema, Tool: opts.Tool, Network: opts.Network, Queries: res.Queries}
+	t.Resolution = rec.Resolution()
+	if t.Question.Name == "" { // the resolver stopped before it began (an invalid Config)
+		t.Question = Question{Name: dns.CanonicalName(name), Type: typeName(qtype)}
+		t.Outcome = outcome(res.Outcome)
+	}
+	return t
+}
+
+// childLetter names the j-th side resolution of a step: a, b, ..., z, aa, ab...
+func childLetter(j int) string {
+	s := ""
+	for {
+		s = string(rune('a'+j%26)) + s
+		j = j/26 - 1
+		if j < 0 {
+			return s
+		}
+	}
+}

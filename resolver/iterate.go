@@ -492,7 +492,8 @@ func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, ta
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				results <- exchangeResult{idx: i, t: t, resp: Response{Kind: KindError, Detail: "not asked: " + stopDetail[map[bool]Reason{true: ReasonCancelled, false: ReasonDeadline}[errors.Is(ctx.Err(), context.Canceled)]]}}
+				reason, _ := rn.stopped(ctx)
+				results <- exchangeResult{idx: i, t: t, resp: Response{Kind: KindError, Detail: "not asked: " + stopDetail[reason]}}
 				return
 			}
 			defer func() { <-sem }()

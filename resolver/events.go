@@ -34,6 +34,7 @@ const (
 	PurposeQuery    Purpose = iota // the name the user asked for
 	PurposeGlueless                // the address of an NS name that came without glue
 	PurposeCNAME                   // the target of a CNAME
+	PurposeCheck                   // a probe of every server of a zone (the delegation check)
 )
 
 func (p Purpose) String() string {
@@ -42,6 +43,8 @@ func (p Purpose) String() string {
 		return "glueless"
 	case PurposeCNAME:
 		return "cname"
+	case PurposeCheck:
+		return "check"
 	}
 	return "query"
 }

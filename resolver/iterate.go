@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -60,8 +61,25 @@ type simulated interface{ Simulated() bool }
 // until its own timeout) before Resolve returns, so that the observer sees
 // every server's reply.
 func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) Result {
-	cfg := r.Config
-	rn := &run{r: r, cfg: cfg, obs: r.Observer, cache: r.Cache, hints: r.Hints, newID: r.NewID}
+	rn, err := r.newRun()
+	if err != nil {
+		return Result{Outcome: Outcome{Status: StatusServFail, Detail: err.Error()}}
+	}
+	ctx, cancel := context.WithTimeout(ctx, rn.cfg.Deadline)
+	defer cancel()
+	q := question{dns.CanonicalName(name), qtype}
+	out := rn.resolve(ctx, q, 0, PurposeQuery, 0, nil, nil)
+	rn.late.Wait()
+	return Result{Outcome: out, Queries: int(rn.queries.Load())}
+}
+
+// newRun prepares the state of one call, filling in the defaults of the
+// Resolver's nil fields.
+func (r *Resolver) newRun() (*run, error) {
+	if err := r.Config.Validate(); err != nil {
+		return nil, err
+	}
+	rn := &run{r: r, cfg: r.Config, obs: r.Observer, cache: r.Cache, hints: r.Hints, newID: r.NewID}
 	if rn.obs == nil {
 		rn.obs = ObserverFunc(func(Event) {})
 	}
@@ -81,15 +99,110 @@ func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) Resul
 	if s, ok := r.Transport.(simulated); ok && s.Simulated() {
 		rn.simulated = true
 	}
-	if err := cfg.Validate(); err != nil {
-		return Result{Outcome: Outcome{Status: StatusServFail, Reason: ReasonNone, Detail: err.Error()}}
+	return rn, nil
+}
+
+// Target is one server address to ask.
+type Target struct {
+	Name string         // the NS name
+	Addr netip.AddrPort // one of its addresses
+}
+
+// ProbeReply is one server's final reply to a probe.
+type ProbeReply struct {
+	Target
+	RTT      time.Duration
+	Response Response
+}
+
+// Probe asks every target about name/qtype, as servers of zone (whose
+// bailiwick applies), waits for all of them, and returns each one's final
+// reply in target order. It is one step of a resolution of purpose
+// PurposeCheck, reported to the Observer like any other; nothing is
+// cached. The delegation check uses it to put the same question to every
+// server of a zone.
+func (r *Resolver) Probe(ctx context.Context, zone, name string, qtype uint16, targets []Target) []ProbeReply {
+	rn, err := r.newRun()
+	if err != nil {
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.Deadline)
+	rn.waitAll = true
+	ctx, cancel := context.WithTimeout(ctx, rn.cfg.Deadline)
 	defer cancel()
+	zone = dns.CanonicalName(zone)
 	q := question{dns.CanonicalName(name), qtype}
-	out := rn.resolve(ctx, q, 0, PurposeQuery, 0, nil, nil)
-	rn.late.Wait()
-	return Result{Outcome: out, Queries: int(rn.queries.Load())}
+	res := int(rn.resolutions.Add(1))
+	rn.obs.Observe(ResolutionStarted{Resolution: res, Purpose: PurposeCheck, Name: q.name, Type: q.qtype})
+	id := int(rn.steps.Add(1))
+	ts := make([]target, len(targets))
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		ts[i] = target{dns.CanonicalName(t.Name), t.Addr}
+		names[i] = ts[i].name
+	}
+	slices.Sort(names)
+	rn.obs.Observe(StepStarted{Step: id, Resolution: res, Zone: zone, Name: q.name, Type: q.qtype, NS: slices.Compact(names)})
+	fin := StepFinished{Step: id, Cache: CacheMiss}
+	var replies []ProbeReply
+	var out Outcome
+	if len(ts) == 0 {
+		fin.Failure, fin.Detail = ReasonNoAddress, "no server address to ask"
+	} else {
+		best, all := rn.fanOut(ctx, id, zone, q, ts)
+		replies = make([]ProbeReply, len(ts))
+		for _, a := range all {
+			replies[a.idx] = ProbeReply{Target: Target{a.t.name, a.t.addr}, RTT: time.Duration(a.rtt), Response: a.resp}
+		}
+		if best != nil {
+			fin.Server, fin.Addr, fin.Response = best.t.name, best.t.addr, best.resp
+			out = Outcome{Status: StatusAnswer, Records: best.resp.Answer, Zone: zone}
+		} else {
+			fin.Failure, fin.Detail = rn.whyFailed(ctx, zone, all)
+		}
+	}
+	if fin.Failure != ReasonNone {
+		out = failed(fin.Failure, zone, "%s", fin.Detail)
+	}
+	rn.obs.Observe(fin)
+	rn.obs.Observe(ResolutionFinished{Resolution: res, Outcome: out})
+	return replies
+}
+
+// Servers returns the servers of zone that the resolver knows without
+// asking anyone: the root hints for ".", otherwise the zone's NS records
+// and their addresses from the cache (glue included), in the enabled
+// address families, sorted by name and address.
+func (r *Resolver) Servers(zone string) []Target {
+	rn, err := r.newRun()
+	if err != nil {
+		return nil
+	}
+	zone = dns.CanonicalName(zone)
+	var out []Target
+	add := func(name string, a netip.Addr) {
+		if (a.Is4() && rn.cfg.IPv4) || (!a.Is4() && rn.cfg.IPv6) {
+			out = append(out, Target{name, netip.AddrPortFrom(a, rn.cfg.Port)})
+		}
+	}
+	if zone == "." {
+		for _, h := range rn.hints.Servers {
+			add(h.Name, h.Addr)
+		}
+	} else if e, state := rn.cache.Lookup(zone, dns.TypeNS, RankReferral); state == CacheHit {
+		for _, rr := range e.RRs {
+			name := dns.CanonicalName(rr.(*dns.NS).Ns)
+			for _, a := range rn.cachedAddrs(name, rn.families()...) {
+				add(name, a)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Target) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return a.Addr.Compare(b.Addr)
+	})
+	return slices.CompactFunc(out, func(a, b Target) bool { return a == b })
 }
 
 type question struct {
@@ -108,6 +221,7 @@ type run struct {
 	hints     *Hints
 	newID     func() uint16
 	simulated bool
+	waitAll   bool // wait for every server of a step, even over a real network
 
 	queries     atomic.Int64
 	steps       atomic.Int64
@@ -508,7 +622,7 @@ func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, ta
 		if r.resp.Kind.Usable() && (best == nil || r.rtt < best.rtt || (r.rtt == best.rtt && r.idx < best.idx)) {
 			best = &r
 		}
-		if best != nil && !rn.simulated {
+		if best != nil && !rn.simulated && !rn.waitAll {
 			break
 		}
 	}

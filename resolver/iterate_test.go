@@ -352,3 +352,26 @@ func TestCancelStopsAtOnce(t *testing.T) {
 		t.Errorf("got %v with %d queries, want cancelled with none", res.Reason, res.Queries)
 	}
 }
+
+func TestProbeAsksEveryServerAndWaits(t *testing.T) {
+	f, hints := world(t)
+	f.handle("127.0.0.4", func(string, *dns.Msg) *dns.Msg { return nil }) // never answers
+	r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	targets := r.Servers("example.com.")
+	if len(targets) != 1 || targets[0].Name != "ns1.example.com." {
+		t.Fatalf("Servers(example.com.) = %v", targets)
+	}
+	targets = append(targets, Target{"ns2.example.com.", mustAddrPort("127.0.0.4:53")})
+	log.events = nil
+	replies := r.Probe(context.Background(), "example.com.", "example.com.", dns.TypeSOA, targets)
+	if len(replies) != 2 || replies[0].Response.Kind != KindNoData && replies[0].Response.Kind != KindAnswer || replies[1].Response.Kind != KindTimeout {
+		t.Fatalf("replies %+v", replies)
+	}
+	if steps := log.steps(); len(steps) != 1 {
+		t.Errorf("%d steps, want 1", len(steps))
+	}
+	if roots := r.Servers("."); len(roots) != 1 || roots[0].Addr != mustAddrPort("127.0.0.1:53") {
+		t.Errorf("Servers(.) = %v", roots)
+	}
+}

@@ -26,6 +26,23 @@ const (
 	BehaviourNoAA
 	// BehaviourDelay answers normally, Behaviour.Delay later.
 	BehaviourDelay
+	// BehaviourUpward answers every query with an upward referral:
+	// NOERROR, AA=0, no answer, the root's NS RRset in authority and
+	// their addresses from the root zone in additional.
+	BehaviourUpward
+	// BehaviourWrongID answers normally, but with the message ID of the
+	// query plus one (wrapping at 65535).
+	BehaviourWrongID
+	// BehaviourWrongQuestion answers normally, but with another name in
+	// the question section ("forged." prepended to the query name).
+	BehaviourWrongQuestion
+	// BehaviourTCNoTCP answers every UDP query with TC=1 and empty
+	// sections, and refuses TCP connections.
+	BehaviourTCNoTCP
+	// BehaviourPoison answers normally, but adds out-of-bailiwick records
+	// to authoritative replies (AA=1): an A record for www.mydomain.com
+	// in additional and an NS RRset for com in authority.
+	BehaviourPoison
 )
 
 // behaviourNames maps each kind to its keyword in world.conf.
@@ -36,6 +53,12 @@ var behaviourNames = map[BehaviourKind]string{
 	BehaviourDrop:     "drop",
 	BehaviourNoAA:     "noaa",
 	BehaviourDelay:    "delay",
+
+	BehaviourUpward:        "upward",
+	BehaviourWrongID:       "wrong-id",
+	BehaviourWrongQuestion: "wrong-question",
+	BehaviourTCNoTCP:       "tc-notcp",
+	BehaviourPoison:        "poison",
 }
 
 // String returns the keyword of the kind, as written in world.conf.
@@ -58,7 +81,8 @@ type Behaviour struct {
 const maxDelay = time.Minute
 
 // ParseBehaviour parses a behaviour as written in world.conf: "ok",
-// "refuse", "servfail", "drop", "noaa" or "delay=MS", where MS is a
+// "refuse", "servfail", "drop", "noaa", "upward", "wrong-id",
+// "wrong-question", "tc-notcp", "poison" or "delay=MS", where MS is a
 // number of milliseconds ("delay=250") or a Go duration ("delay=1.5s").
 // Keywords are case-insensitive.
 func ParseBehaviour(s string) (Behaviour, error) {
@@ -85,7 +109,7 @@ func ParseBehaviour(s string) (Behaviour, error) {
 		}
 		return Behaviour{Kind: BehaviourDelay, Delay: d}, nil
 	}
-	return Behaviour{}, fmt.Errorf("unknown behaviour %q (want ok, refuse, servfail, drop, noaa or delay=MS)", s)
+	return Behaviour{}, fmt.Errorf("unknown behaviour %q (want ok, refuse, servfail, drop, noaa, upward, wrong-id, wrong-question, tc-notcp, poison or delay=MS)", s)
 }
 
 // String returns the behaviour in the form ParseBehaviour accepts,

@@ -1,7 +1,8 @@
 // Package lab is a small simulated DNS network for nstrace: a root, a few
-// TLDs and a handful of second-level domains, some of them deliberately
-// broken, all on 127.0.0.0/8 and all offline. It is used for teaching
-// (nstrace lab serve, nstrace lab list) and for tests.
+// TLDs and some thirty second-level domains, healthy ones and one
+// deliberately broken domain per finding code of nstrace's diagnosis, all
+// on 127.0.0.0/8 and all offline. It is used for teaching (nstrace lab
+// serve, nstrace lab list) and for tests.
 //
 // # A world
 //
@@ -12,9 +13,15 @@
 //
 //	w, err := lab.Default()
 //	for _, d := range w.Domains() {
-//		fmt.Println(d.Name, d.Type, d.Expect, d.Description)
+//		fmt.Println(d.Name, d.Type, d.Expect, d.Findings, d.Description)
 //	}
 //	fmt.Print(w.HintsFile()) // a named.root for the lab's roots
+//
+// Domain.Findings is the exact set of finding codes (LAME, TIMEOUT,
+// NS_MISMATCH, ...) that nstrace check must report for the domain; it is
+// empty for a healthy one. A zone may have variants (world.conf:
+// "zone stale.com@old FILE"), so that two servers of one zone serve
+// different data; see ZoneVariants and ZoneRecordsVariant.
 //
 // # In memory
 //
@@ -31,7 +38,8 @@
 //
 // An address the world does not know fails at once with an error wrapping
 // syscall.EHOSTUNREACH; a server that drops queries fails at once with an
-// error wrapping os.ErrDeadlineExceeded. Nothing sleeps.
+// error wrapping os.ErrDeadlineExceeded; TCP to a tc-notcp server fails
+// with syscall.ECONNREFUSED. Nothing sleeps.
 //
 // # On real sockets
 //
@@ -51,5 +59,18 @@
 // the zone, and answers NODATA or NXDOMAIN with the SOA for negative
 // caching. A name outside its zones gets REFUSED, which is how a lame
 // delegation looks. A Behaviour can make a server misbehave: refuse,
-// servfail, drop, noaa or delay=MS.
+// servfail, drop, noaa, delay=MS, upward (an upward referral to the root
+// for every query), wrong-id (the reply's ID is the query's plus one),
+// wrong-question (a forged question name), tc-notcp (TC=1 over UDP, TCP
+// refused) or poison (out-of-bailiwick records in authoritative replies).
+//
+// # In NSD
+//
+// Export writes an nsd.conf and zone files for every server NSD can
+// reproduce (behaviour ok), to run the lab in real NSD processes:
+//
+//	err := lab.Export(w, "/tmp/lab-nsd", 5353)
+//	// nsd -d -c /tmp/lab-nsd/a.root-servers.net/nsd.conf
+//
+// A test runs them all and compares NSD's replies with the lab's.
 package lab

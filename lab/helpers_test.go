@@ -25,6 +25,11 @@ server servfail.lab.test 127.0.9.4   behaviour=servfail   lab.test
 server noaa.lab.test     127.0.9.5   behaviour=noaa       lab.test
 server delay.lab.test    127.0.9.6   rtt=4ms behaviour=delay=300   lab.test
 server drop.lab.test     127.0.9.7   behaviour=drop       lab.test
+server upward.lab.test   127.0.9.8   behaviour=upward     lab.test
+server wrongid.lab.test  127.0.9.9   behaviour=wrong-id   lab.test
+server wrongq.lab.test   127.0.9.10  behaviour=wrong-question  lab.test
+server tc.lab.test       127.0.9.11  behaviour=tc-notcp   lab.test
+server poison.lab.test   127.0.9.12  behaviour=poison     lab.test
 domain www.lab.test A a host
 domain gone.lab.test A expect=NXDOMAIN a missing name
 `
@@ -145,20 +150,35 @@ type outcome struct {
 
 // walker is a tiny iterative resolver over a Network, used to prove that
 // the world is consistent: every showcase domain resolves as described.
+// It checks what a careful resolver checks: the reply's ID and question,
+// referrals that must lead down, CNAME loops and chains longer than
+// walkerMaxCNAMEs.
 type walker struct {
 	n     *Network
 	steps int
+}
+
+// walkerMaxCNAMEs is the longest CNAME chain the walker follows, as
+// nstrace's resolver (resolver.DefaultMaxCNAMEChain).
+const walkerMaxCNAMEs = 16
+
+func (wk *walker) rootServers() []netip.Addr {
+	var servers []netip.Addr
+	for _, h := range wk.n.World().RootHints() {
+		servers = append(servers, h.Addr)
+	}
+	return servers
 }
 
 func (wk *walker) resolve(ctx context.Context, name string, qtype uint16, depth int) (outcome, error) {
 	if depth > 6 {
 		return outcome{}, errors.New("too deep")
 	}
-	var servers []netip.Addr
-	for _, h := range wk.n.World().RootHints() {
-		servers = append(servers, h.Addr)
-	}
+	servers := wk.rootServers()
+	zone := "."
 	var chain []dns.RR
+	seen := map[string]bool{strings.ToLower(name): true}
+	cnames := 0
 	for range 40 {
 		reply, err := wk.ask(ctx, servers, name, qtype)
 		if err != nil {
@@ -178,6 +198,13 @@ func (wk *walker) resolve(ctx context.Context, name string, qtype uint16, depth 
 				if next == "" {
 					break
 				}
+				if seen[strings.ToLower(next)] {
+					return outcome{expect: ExpectFail}, fmt.Errorf("%s: CNAME loop at %s", name, next)
+				}
+				if cnames++; cnames > walkerMaxCNAMEs {
+					return outcome{expect: ExpectFail}, fmt.Errorf("CNAME chain longer than %d", walkerMaxCNAMEs)
+				}
+				seen[strings.ToLower(next)] = true
 				cur = next
 			}
 			for _, rr := range reply.Answer {
@@ -190,10 +217,7 @@ func (wk *walker) resolve(ctx context.Context, name string, qtype uint16, depth 
 			}
 			if cur != name {
 				name = cur // restart at the root for the CNAME target
-				servers = servers[:0]
-				for _, h := range wk.n.World().RootHints() {
-					servers = append(servers, h.Addr)
-				}
+				servers, zone = wk.rootServers(), "."
 				continue
 			}
 			return outcome{expect: ExpectNoData, answers: chain}, nil
@@ -201,8 +225,16 @@ func (wk *walker) resolve(ctx context.Context, name string, qtype uint16, depth 
 		// A referral: go down.
 		var next []netip.Addr
 		var nsNames []string
+		child := ""
 		for _, rr := range reply.Ns {
 			if ns, ok := rr.(*dns.NS); ok {
+				owner := strings.ToLower(ns.Hdr.Name)
+				if child == "" {
+					child = owner
+				}
+				if owner != child || child == zone || !dns.IsSubDomain(zone, child) || !dns.IsSubDomain(child, strings.ToLower(name)) {
+					return outcome{expect: ExpectFail}, fmt.Errorf("%s: referral to %s from %s does not lead down", name, owner, zone)
+				}
 				nsNames = append(nsNames, ns.Ns)
 				for _, g := range reply.Extra {
 					if a, ok := g.(*dns.A); ok && strings.EqualFold(a.Hdr.Name, ns.Ns) {
@@ -215,6 +247,7 @@ func (wk *walker) resolve(ctx context.Context, name string, qtype uint16, depth 
 		if len(nsNames) == 0 {
 			return outcome{}, fmt.Errorf("%s: neither answer nor referral: %v", name, reply)
 		}
+		zone = child
 		if len(next) == 0 { // glueless: resolve the NS names first
 			for _, ns := range nsNames {
 				o, err := wk.resolve(ctx, ns, dns.TypeA, depth+1)
@@ -237,14 +270,20 @@ func (wk *walker) resolve(ctx context.Context, name string, qtype uint16, depth 
 	return outcome{}, errors.New("too many steps")
 }
 
-// ask tries every server in turn until one gives a usable reply.
+// ask tries every server in turn until one gives a usable reply: one that
+// matches the query (ID, question) with NOERROR or NXDOMAIN, over TCP if
+// the UDP reply was truncated.
 func (wk *walker) ask(ctx context.Context, servers []netip.Addr, name string, qtype uint16) (*dns.Msg, error) {
 	var errs []error
 	for _, s := range servers {
 		wk.steps++
-		reply, _, err := wk.n.Exchange(ctx, "udp", netip.AddrPortFrom(s, 53), query(name, qtype))
+		q := query(name, qtype)
+		reply, _, err := wk.n.Exchange(ctx, "udp", netip.AddrPortFrom(s, 53), q)
 		if err == nil && reply.Truncated {
-			reply, _, err = wk.n.Exchange(ctx, "tcp", netip.AddrPortFrom(s, 53), query(name, qtype))
+			reply, _, err = wk.n.Exchange(ctx, "tcp", netip.AddrPortFrom(s, 53), q)
+		}
+		if err == nil && (reply.Id != q.Id || len(reply.Question) != 1 || !strings.EqualFold(reply.Question[0].Name, q.Question[0].Name)) {
+			err = fmt.Errorf("reply does not match the query (id %d, question %v)", reply.Id, reply.Question)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s, err))

@@ -55,8 +55,9 @@ func (n *Network) QueriesTo(addr netip.Addr) int64 {
 //
 // The query and the reply both go through the wire format, so the caller
 // never shares memory with the lab. An address the world does not know
-// fails at once with an error wrapping syscall.EHOSTUNREACH. A server
-// that drops the query fails at once with an error wrapping
+// fails at once with an error wrapping syscall.EHOSTUNREACH, and so does a
+// TCP exchange with a tc-notcp server with syscall.ECONNREFUSED (neither
+// is counted by Queries). A server that drops the query fails at once with an error wrapping
 // os.ErrDeadlineExceeded, as does one whose delay reaches the deadline of
 // ctx. Over UDP a reply larger than the query's EDNS0 payload size (512
 // bytes without EDNS0) comes back truncated, with TC=1; over TCP the
@@ -82,6 +83,12 @@ func (n *Network) Exchange(ctx context.Context, proto string, server netip.AddrP
 		return nil, 0, &net.OpError{Op: "dial", Net: proto, Addr: netAddr(proto, server),
 			Err: os.NewSyscallError("connect", syscall.EHOSTUNREACH)}
 	}
+	if proto == "tcp" && s.behaviour.Kind == BehaviourTCNoTCP {
+		// Nothing listens on TCP there: the connection is refused and the
+		// query never reaches the server.
+		return nil, 0, &net.OpError{Op: "dial", Net: proto, Addr: netAddr(proto, server),
+			Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	}
 	wire, err := query.Pack()
 	if err != nil {
 		return nil, 0, fmt.Errorf("lab: packing query: %w", err)
@@ -94,7 +101,7 @@ func (n *Network) Exchange(ctx context.Context, proto string, server netip.AddrP
 	n.perAddr[addr].Add(1)
 
 	timeout := &net.OpError{Op: "read", Net: proto, Addr: netAddr(proto, server), Err: os.ErrDeadlineExceeded}
-	r, delay := s.respond(q)
+	r, delay := s.respond(q, proto)
 	if r == nil {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err

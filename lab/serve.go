@@ -24,9 +24,10 @@ type Listener struct {
 }
 
 // Serve serves the world on real sockets: every server listens on its own
-// 127.x.y.z address at port, over UDP and TCP. Behaviours happen in real
-// time here: a drop server never replies, a delay server sleeps before
-// replying. With port 0, Serve picks a port that is free on every
+// 127.x.y.z address at port, over UDP and TCP (a tc-notcp server on UDP
+// only, so that TCP connections to it are refused). Behaviours happen in
+// real time here: a drop server never replies, a delay server sleeps
+// before replying. With port 0, Serve picks a port that is free on every
 // address. Serve returns once every socket listens; Close stops them all.
 //
 // On Linux the whole of 127.0.0.0/8 reaches the loopback interface, so no
@@ -65,15 +66,19 @@ func serveOn(w *World, port int) (*Listener, error) {
 			port = pc.LocalAddr().(*net.UDPAddr).Port
 			ap = netip.AddrPortFrom(s.addr, uint16(port))
 		}
-		ln, err := net.Listen("tcp", ap.String())
-		if err != nil {
-			pc.Close()
-			l.Close()
-			return nil, fmt.Errorf("lab: server %s: %w", s.name, err)
+		srvs := []*dns.Server{{PacketConn: pc, UDPSize: dns.MaxMsgSize, Handler: &handler{s: s, proto: "udp", done: l.done}}}
+		// A tc-notcp server does not listen on TCP at all: the kernel
+		// refuses the connection.
+		if s.behaviour.Kind != BehaviourTCNoTCP {
+			ln, err := net.Listen("tcp", ap.String())
+			if err != nil {
+				pc.Close()
+				l.Close()
+				return nil, fmt.Errorf("lab: server %s: %w", s.name, err)
+			}
+			srvs = append(srvs, &dns.Server{Listener: ln, Handler: &handler{s: s, proto: "tcp", done: l.done}})
 		}
-		udp := &dns.Server{PacketConn: pc, UDPSize: dns.MaxMsgSize, Handler: &handler{s: s, proto: "udp", done: l.done}}
-		tcp := &dns.Server{Listener: ln, Handler: &handler{s: s, proto: "tcp", done: l.done}}
-		for _, srv := range []*dns.Server{udp, tcp} {
+		for _, srv := range srvs {
 			if err := l.start(srv); err != nil {
 				l.Close()
 				return nil, fmt.Errorf("lab: server %s: %w", s.name, err)
@@ -138,7 +143,7 @@ type handler struct {
 
 // ServeDNS implements dns.Handler.
 func (h *handler) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
-	reply, delay := h.s.respond(q)
+	reply, delay := h.s.respond(q, h.proto)
 	if reply == nil {
 		return // drop: stay silent, the client times out
 	}

@@ -67,6 +67,10 @@ func TestServeMatchesNetwork(t *testing.T) {
 		{"NXDOMAIN", "127.0.3.2", "doesnotexist.mydomain.com", dns.TypeA, false},
 		{"NODATA", "127.0.3.2", "nodata.mydomain.com", dns.TypeA, true},
 		{"REFUSED", "127.0.3.51", "lame.com", dns.TypeA, false},
+		{"variant", "127.0.3.112", "stale.com", dns.TypeSOA, false},
+		{"upward referral", "127.0.3.121", "loop.com", dns.TypeA, true},
+		{"poison", "127.0.3.152", "www.poison.com", dns.TypeA, false},
+		{"DS from the hosted parent", "127.0.2.11", "nic.org", dns.TypeDS, false},
 	}
 	for _, tt := range tests {
 		for _, proto := range []string{"udp", "tcp"} {

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,8 +29,10 @@ const confFile = "world.conf"
 type World struct {
 	servers []*server
 	byAddr  map[netip.Addr]*server
-	zones   map[string]*zone
-	domains []Domain
+	zones   map[string]*zone // the default variant of every zone, by name
+	// variants holds the other variants: zone name -> variant -> zone.
+	variants map[string]map[string]*zone
+	domains  []Domain
 }
 
 // server is one simulated authoritative name server.
@@ -39,6 +42,7 @@ type server struct {
 	behaviour Behaviour
 	rtt       time.Duration
 	zones     []*zone
+	root      *zone // the world's root zone, for upward referrals
 }
 
 // Hint is one root server: its name (lower-case FQDN) and IPv4 address.
@@ -57,6 +61,10 @@ type Domain struct {
 	// "NOERROR" (an answer), "NXDOMAIN", "NODATA" (NOERROR, empty
 	// answer) or "FAIL" (no server answers usefully).
 	Expect string
+	// Findings are the codes of the findings that a delegation health
+	// check of the name (nstrace check NAME) must report, sorted, e.g.
+	// ["LAME", "NS_MISMATCH"]. Empty for a healthy domain.
+	Findings []string
 	// Description says in one line what is special about the name.
 	Description string
 }
@@ -71,7 +79,9 @@ type ServerInfo struct {
 	Behaviour string
 	// RTT is the simulated round-trip time of one UDP exchange.
 	RTT time.Duration
-	// Zones are the names (lower-case FQDN) of the zones the server hosts.
+	// Zones are the names (lower-case FQDN) of the zones the server hosts,
+	// in world.conf order. A variant other than the default is written
+	// NAME@VARIANT, e.g. "stale.com.@old".
 	Zones []string
 }
 
@@ -120,8 +130,9 @@ func Load(fsys fs.FS) (*World, error) {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
 	p := &confParser{
-		fsys:      fsys,
-		w:         &World{byAddr: map[netip.Addr]*server{}, zones: map[string]*zone{}},
+		fsys: fsys,
+		w: &World{byAddr: map[netip.Addr]*server{}, zones: map[string]*zone{},
+			variants: map[string]map[string]*zone{}},
 		zoneLine:  map[string]int{},
 		nameLine:  map[string]int{},
 		addrLine:  map[netip.Addr]int{},
@@ -134,20 +145,31 @@ func Load(fsys fs.FS) (*World, error) {
 	return p.w, nil
 }
 
-// zoneRef is a zone name as written on a server line, resolved at the end.
+// zoneRef is a zone as written on a server line (a name and a variant,
+// "" for the default), resolved at the end.
 type zoneRef struct {
-	name string
-	line int
+	name    string
+	variant string
+	line    int
+}
+
+// refString renders a zone name and a variant as in world.conf and in
+// ServerInfo.Zones: "stale.com." or "stale.com.@old".
+func refString(name, variant string) string {
+	if variant == "" {
+		return name
+	}
+	return name + "@" + variant
 }
 
 // confParser holds the state of one Load.
 type confParser struct {
 	fsys      fs.FS
 	w         *World
-	zoneLine  map[string]int // zone name -> line of its zone directive
+	zoneLine  map[string]int // zone name[@variant] -> line of its zone directive
 	nameLine  map[string]int // server name -> line
 	addrLine  map[netip.Addr]int
-	hostedBy  map[string]int // zone name -> number of servers hosting it
+	hostedBy  map[string]int // zone name[@variant] -> number of servers hosting it
 	zoneNames map[*server][]zoneRef
 }
 
@@ -184,25 +206,75 @@ func (p *confParser) parse(data []byte) error {
 		return fmt.Errorf("%s: %w", confFile, err)
 	}
 	// Resolve the zones named on server lines, now that all are known.
-	for _, s := range p.w.servers {
-		for _, ref := range p.zoneNames[s] {
-			z, ok := p.w.zones[ref.name]
-			if !ok {
-				return p.errf(ref.line, "server %s hosts unknown zone %s (no zone directive for it)", s.name, ref.name)
+	// A variant needs the default variant of its zone.
+	for name, vs := range p.w.variants {
+		if _, ok := p.w.zones[name]; !ok {
+			for v := range vs {
+				ref := refString(name, v)
+				return p.errf(p.zoneLine[ref], "zone %s is a variant of %s, which has no zone directive", ref, name)
 			}
-			s.zones = append(s.zones, z)
-			p.hostedBy[ref.name]++
 		}
 	}
-	for name, line := range p.zoneLine {
-		if p.hostedBy[name] == 0 {
-			return p.errf(line, "zone %s is hosted by no server", name)
+	for _, s := range p.w.servers {
+		for _, ref := range p.zoneNames[s] {
+			z := p.w.zone(ref.name, ref.variant)
+			if z == nil {
+				return p.errf(ref.line, "server %s hosts unknown zone %s (no zone directive for it)", s.name, refString(ref.name, ref.variant))
+			}
+			s.zones = append(s.zones, z)
+			p.hostedBy[refString(ref.name, ref.variant)]++
+		}
+	}
+	for ref, line := range p.zoneLine {
+		if p.hostedBy[ref] == 0 {
+			return p.errf(line, "zone %s is hosted by no server", ref)
 		}
 	}
 	if len(p.w.RootHints()) == 0 {
 		return fmt.Errorf("%s: no server hosts the root zone \".\"", confFile)
 	}
+	for _, s := range p.w.servers {
+		s.root = p.w.zones["."]
+	}
 	return nil
+}
+
+// zone returns the zone of that name and variant ("" for the default),
+// or nil.
+func (w *World) zone(name, variant string) *zone {
+	if variant == "" {
+		return w.zones[name]
+	}
+	return w.variants[name][variant]
+}
+
+// parseZoneRef parses "NAME" or "NAME@VARIANT" as written in world.conf.
+// A variant is a word of lower-case letters, digits and hyphens.
+func parseZoneRef(s string) (name, variant string, err error) {
+	n, v, hasVariant := strings.Cut(s, "@")
+	if name, err = canonicalName(n); err != nil {
+		return "", "", err
+	}
+	if !hasVariant {
+		return name, "", nil
+	}
+	v = strings.ToLower(v)
+	if !validVariant(v) {
+		return "", "", fmt.Errorf("bad zone variant %q in %q (want NAME@VARIANT, VARIANT made of letters, digits and '-')", v, s)
+	}
+	return name, v, nil
+}
+
+func validVariant(v string) bool {
+	if v == "" || len(v) > 63 || v[0] == '-' {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalName validates a domain name and returns it as a lower-case FQDN.
@@ -214,17 +286,18 @@ func canonicalName(s string) (string, error) {
 	return name, nil
 }
 
-// zone handles "zone NAME FILE".
+// zone handles "zone NAME[@VARIANT] FILE".
 func (p *confParser) zone(line int, args []string) error {
 	if len(args) != 2 {
-		return p.errf(line, "want: zone NAME FILE")
+		return p.errf(line, "want: zone NAME[@VARIANT] FILE")
 	}
-	name, err := canonicalName(args[0])
+	name, variant, err := parseZoneRef(args[0])
 	if err != nil {
 		return p.errf(line, "%v", err)
 	}
-	if prev, dup := p.zoneLine[name]; dup {
-		return p.errf(line, "duplicate zone %s (already at line %d)", name, prev)
+	ref := refString(name, variant)
+	if prev, dup := p.zoneLine[ref]; dup {
+		return p.errf(line, "duplicate zone %s (already at line %d)", ref, prev)
 	}
 	file := args[1]
 	if !fs.ValidPath(file) {
@@ -234,19 +307,29 @@ func (p *confParser) zone(line int, args []string) error {
 	if err != nil {
 		return p.errf(line, "zone %s: %v", name, err)
 	}
+	// The zone file of a variant is parsed with the same origin: its
+	// records must all be inside the same apex, with an SOA and NS there.
 	z, err := parseZone(data, name, file)
 	if err != nil {
-		return fmt.Errorf("%w (zone %s, %s line %d)", err, name, confFile, line)
+		return fmt.Errorf("%w (zone %s, %s line %d)", err, ref, confFile, line)
 	}
-	p.zoneLine[name] = line
-	p.w.zones[name] = z
+	z.variant = variant
+	p.zoneLine[ref] = line
+	if variant == "" {
+		p.w.zones[name] = z
+	} else {
+		if p.w.variants[name] == nil {
+			p.w.variants[name] = map[string]*zone{}
+		}
+		p.w.variants[name][variant] = z
+	}
 	return nil
 }
 
 // server handles "server NAME ADDRESS [key=value...] ZONE...".
 func (p *confParser) server(line int, args []string) error {
 	if len(args) < 3 {
-		return p.errf(line, "want: server NAME ADDRESS [rtt=MS] [behaviour=B] ZONE...")
+		return p.errf(line, "want: server NAME ADDRESS [rtt=MS] [behaviour=B] ZONE[@VARIANT]...")
 	}
 	name, err := canonicalName(args[0])
 	if err != nil {
@@ -292,15 +375,15 @@ func (p *confParser) server(line int, args []string) error {
 	}
 	seen := map[string]bool{}
 	for _, zn := range rest {
-		zname, err := canonicalName(zn)
+		zname, variant, err := parseZoneRef(zn)
 		if err != nil {
 			return p.errf(line, "server %s: %v", name, err)
 		}
 		if seen[zname] {
-			return p.errf(line, "server %s lists zone %s twice", name, zname)
+			return p.errf(line, "server %s lists zone %s twice (one server serves one variant of a zone)", name, zname)
 		}
 		seen[zname] = true
-		p.zoneNames[s] = append(p.zoneNames[s], zoneRef{zname, line})
+		p.zoneNames[s] = append(p.zoneNames[s], zoneRef{zname, variant, line})
 	}
 	p.nameLine[name] = line
 	p.addrLine[addr] = line
@@ -309,10 +392,12 @@ func (p *confParser) server(line int, args []string) error {
 	return nil
 }
 
-// domain handles "domain NAME TYPE [expect=OUTCOME] DESCRIPTION...".
+// domain handles "domain NAME TYPE [expect=OUTCOME] [findings=CODE,...]
+// DESCRIPTION...". The two options may come in either order.
 func (p *confParser) domain(line int, args []string, text string) error {
-	if len(args) < 3 {
-		return p.errf(line, "want: domain NAME TYPE [expect=OUTCOME] DESCRIPTION")
+	const usage = "want: domain NAME TYPE [expect=OUTCOME] [findings=CODE,...] DESCRIPTION"
+	if len(args) < 2 {
+		return p.errf(line, usage)
 	}
 	name, err := canonicalName(args[0])
 	if err != nil {
@@ -322,21 +407,45 @@ func (p *confParser) domain(line int, args []string, text string) error {
 	if _, ok := dns.StringToType[typ]; !ok {
 		return p.errf(line, "domain %s: unknown type %q", name, args[1])
 	}
-	d := Domain{Name: name, Type: typ, Expect: ExpectNoError}
-	// The description is the rest of the line, spaces kept.
-	skip := 3
-	if v, ok := strings.CutPrefix(strings.ToLower(args[2]), "expect="); ok {
-		switch up := strings.ToUpper(v); up {
-		case ExpectNoError, ExpectNXDomain, ExpectNoData, ExpectFail:
-			d.Expect = up
-		default:
-			return p.errf(line, "domain %s: bad expect=%s (want NOERROR, NXDOMAIN, NODATA or FAIL)", name, v)
+	d := Domain{Name: name, Type: typ, Expect: ExpectNoError, Findings: []string{}}
+	skip := 3 // directive, NAME, TYPE: the description is what follows
+	var hasExpect, hasFindings bool
+	for _, arg := range args[2:] {
+		key, val, ok := strings.Cut(arg, "=")
+		if !ok {
+			break
 		}
-		skip = 4
+		switch strings.ToLower(key) {
+		case "expect":
+			if hasExpect {
+				return p.errf(line, "domain %s: expect= given twice", name)
+			}
+			hasExpect = true
+			switch up := strings.ToUpper(val); up {
+			case ExpectNoError, ExpectNXDomain, ExpectNoData, ExpectFail:
+				d.Expect = up
+			default:
+				return p.errf(line, "domain %s: bad expect=%s (want NOERROR, NXDOMAIN, NODATA or FAIL)", name, val)
+			}
+		case "findings":
+			if hasFindings {
+				return p.errf(line, "domain %s: findings= given twice", name)
+			}
+			hasFindings = true
+			codes, err := parseFindings(val)
+			if err != nil {
+				return p.errf(line, "domain %s: %v", name, err)
+			}
+			d.Findings = codes
+		default:
+			return p.errf(line, "domain %s: unknown option %q (want expect= or findings=)", name, key)
+		}
+		skip++
 	}
+	// The description is the rest of the line, spaces kept.
 	d.Description = restOfLine(text, skip)
 	if d.Description == "" {
-		return p.errf(line, "domain %s has no description", name)
+		return p.errf(line, "domain %s has no description (%s)", name, usage)
 	}
 	for _, prev := range p.w.domains {
 		if prev.Name == d.Name && prev.Type == d.Type {
@@ -345,6 +454,41 @@ func (p *confParser) domain(line int, args []string, text string) error {
 	}
 	p.w.domains = append(p.w.domains, d)
 	return nil
+}
+
+// parseFindings parses the value of findings=: finding codes separated
+// by commas, such as LAME,NS_MISMATCH. Codes are upper-cased and sorted.
+func parseFindings(val string) ([]string, error) {
+	if val == "" {
+		return nil, errors.New("empty findings= (want findings=CODE[,CODE...]; leave it out for a healthy domain)")
+	}
+	var codes []string
+	for c := range strings.SplitSeq(val, ",") {
+		c = strings.ToUpper(c)
+		if !validFindingCode(c) {
+			return nil, fmt.Errorf("bad finding code %q in findings=%s (want upper-case words joined by '_', e.g. NS_MISMATCH)", c, val)
+		}
+		if slices.Contains(codes, c) {
+			return nil, fmt.Errorf("finding code %s given twice in findings=%s", c, val)
+		}
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes, nil
+}
+
+// validFindingCode reports whether c looks like a finding code: upper-case
+// letters and digits, words joined by single underscores.
+func validFindingCode(c string) bool {
+	if c == "" || c[0] < 'A' || c[0] > 'Z' || c[len(c)-1] == '_' || strings.Contains(c, "__") {
+		return false
+	}
+	for _, r := range c {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // restOfLine returns text without its first n whitespace-separated fields.
@@ -402,7 +546,11 @@ func (w *World) HintsFile() string {
 
 // Domains returns the showcase entries of the world, in world order.
 func (w *World) Domains() []Domain {
-	return append([]Domain(nil), w.domains...)
+	ds := append([]Domain(nil), w.domains...)
+	for i := range ds {
+		ds[i].Findings = slices.Clone(ds[i].Findings)
+	}
+	return ds
 }
 
 // Servers lists every server of the world, in world order.
@@ -411,7 +559,7 @@ func (w *World) Servers() []ServerInfo {
 	for _, s := range w.servers {
 		info := ServerInfo{Name: s.name, Addr: s.addr, Behaviour: s.behaviour.String(), RTT: s.rtt}
 		for _, z := range s.zones {
-			info.Zones = append(info.Zones, z.name)
+			info.Zones = append(info.Zones, refString(z.name, z.variant))
 		}
 		infos = append(infos, info)
 	}
@@ -429,17 +577,45 @@ func (w *World) ZoneNames() []string {
 	return names
 }
 
-// ZoneRecords returns a copy of every record of the named zone, or an
-// error if the world has no such zone.
+// ZoneRecords returns a copy of every record of the named zone (its
+// default variant), or an error if the world has no such zone.
 func (w *World) ZoneRecords(name string) ([]dns.RR, error) {
+	return w.ZoneRecordsVariant(name, "")
+}
+
+// ZoneVariants returns the names of the variants of a zone other than
+// the default, sorted; none for a zone without variants or no zone.
+func (w *World) ZoneVariants(name string) []string {
+	cname, err := canonicalName(name)
+	if err != nil {
+		return nil
+	}
+	var vs []string
+	for v := range w.variants[cname] {
+		vs = append(vs, v)
+	}
+	slices.Sort(vs)
+	return vs
+}
+
+// ZoneRecordsVariant returns a copy of every record of a variant of the
+// named zone ("" for the default variant, as ZoneRecords), or an error if
+// the world has no such zone or variant.
+func (w *World) ZoneRecordsVariant(name, variant string) ([]dns.RR, error) {
 	cname, err := canonicalName(name)
 	if err != nil {
 		return nil, err
 	}
-	z, ok := w.zones[cname]
-	if !ok {
-		return nil, errors.New("lab: no zone " + cname)
+	z := w.zone(cname, strings.ToLower(variant))
+	if z == nil {
+		return nil, errors.New("lab: no zone " + refString(cname, strings.ToLower(variant)))
 	}
+	return z.records(), nil
+}
+
+// records returns a copy of every record of the zone, owners in canonical
+// order and types in numeric order.
+func (z *zone) records() []dns.RR {
 	owners := make([]string, 0, len(z.nodes))
 	for o := range z.nodes {
 		owners = append(owners, o)
@@ -453,5 +629,5 @@ func (w *World) ZoneRecords(name string) ([]dns.RR, error) {
 			}
 		}
 	}
-	return rrs, nil
+	return rrs
 }

@@ -24,8 +24,8 @@ func TestDefaultLoads(t *testing.T) {
 	if w1 != w2 {
 		t.Error("Default is not cached: two calls returned different worlds")
 	}
-	if got := len(w1.Servers()); got != 23 {
-		t.Errorf("default world has %d servers, want 23", got)
+	if got := len(w1.Servers()); got != 44 {
+		t.Errorf("default world has %d servers, want 44", got)
 	}
 }
 
@@ -126,21 +126,52 @@ func TestDefaultAddresses(t *testing.T) {
 	}
 }
 
+// knownFindings are the finding codes of nstrace's diagnosis that the
+// default world's domains may name.
+var knownFindings = []string{
+	"ALL_SERVERS_FAILED", "BAD_RESPONSE", "CNAME_CHAIN_TOO_LONG", "CNAME_LOOP", "CYCLIC_DEPENDENCY",
+	"GLUE_MISMATCH", "LAME", "MISSING_GLUE", "NS_ADDRESS", "NS_CNAME", "NS_MISMATCH", "NS_NO_ADDRESS",
+	"OUT_OF_BAILIWICK", "REFERRAL_LOOP", "SINGLE_NS", "SOA_SERIAL_MISMATCH", "TCP_FAILED", "TIMEOUT",
+	"TTL_MISMATCH", "UNREACHABLE",
+}
+
+// recordLevelFindings are findings of domains whose zone is healthy: the
+// trouble is in the records, not in the delegation.
+var recordLevelFindings = []string{"CNAME_LOOP", "CNAME_CHAIN_TOO_LONG"}
+
 func TestDefaultDomains(t *testing.T) {
 	w := mustDefault(t)
-	want := []struct{ name, expect string }{
-		{"mydomain.com.", ExpectNoError},
-		{"www.mydomain.com.", ExpectNoError},
-		{"hostingprovider.com.", ExpectNoError},
-		{"glueless.org.", ExpectNoError},
-		{"host.lab.eng.deep.com.", ExpectNoError},
-		{"www.shop.com.", ExpectNoError},
-		{"doesnotexist.mydomain.com.", ExpectNXDomain},
-		{"nodata.mydomain.com.", ExpectNoData},
-		{"lame.com.", ExpectNoError},
-		{"halfdead.com.", ExpectNoError},
-		{"allfail.com.", ExpectFail},
-		{"example.test.", ExpectNoError},
+	want := []struct{ name, expect, findings string }{
+		{"mydomain.com.", ExpectNoError, ""},
+		{"www.mydomain.com.", ExpectNoError, ""},
+		{"hostingprovider.com.", ExpectNoError, ""},
+		{"glueless.org.", ExpectNoError, ""},
+		{"host.lab.eng.deep.com.", ExpectNoError, ""},
+		{"www.shop.com.", ExpectNoError, ""},
+		{"doesnotexist.mydomain.com.", ExpectNXDomain, ""},
+		{"nodata.mydomain.com.", ExpectNoData, ""},
+		{"lame.com.", ExpectNoError, "LAME"},
+		{"halfdead.com.", ExpectNoError, "TIMEOUT"},
+		{"allfail.com.", ExpectFail, "ALL_SERVERS_FAILED,LAME,TIMEOUT"},
+		{"example.test.", ExpectNoError, ""},
+		{"unreachable.com.", ExpectNoError, "UNREACHABLE"},
+		{"missingglue.com.", ExpectNoError, "MISSING_GLUE"},
+		{"gluemismatch.com.", ExpectNoError, "GLUE_MISMATCH"},
+		{"nsmismatch.com.", ExpectNoError, "NS_MISMATCH"},
+		{"nscname.com.", ExpectNoError, "NS_CNAME"},
+		{"nsaddress.com.", ExpectNoError, "NS_ADDRESS"},
+		{"nsnoaddress.com.", ExpectNoError, "NS_NO_ADDRESS"},
+		{"cycle-a.com.", ExpectFail, "CYCLIC_DEPENDENCY"},
+		{"singlens.com.", ExpectNoError, "SINGLE_NS"},
+		{"stale.com.", ExpectNoError, "SOA_SERIAL_MISMATCH"},
+		{"ttlmismatch.com.", ExpectNoError, "TTL_MISMATCH"},
+		{"loop.com.", ExpectFail, "REFERRAL_LOOP"},
+		{"www.cnameloop.com.", ExpectFail, "CNAME_LOOP"},
+		{"c0.longchain.com.", ExpectFail, "CNAME_CHAIN_TOO_LONG"},
+		{"tcfail.com.", ExpectNoError, "TCP_FAILED"},
+		{"badid.com.", ExpectNoError, "BAD_RESPONSE"},
+		{"poison.com.", ExpectNoError, "OUT_OF_BAILIWICK"},
+		{"messy.com.", ExpectNoError, "LAME,NS_MISMATCH"},
 	}
 	got := w.Domains()
 	if len(got) != len(want) {
@@ -148,11 +179,19 @@ func TestDefaultDomains(t *testing.T) {
 	}
 	zones := w.ZoneNames()
 	for i, d := range got {
-		if d.Name != want[i].name || d.Type != "A" || d.Expect != want[i].expect {
-			t.Errorf("Domains[%d] = %s %s %s, want %s A %s", i, d.Name, d.Type, d.Expect, want[i].name, want[i].expect)
+		if d.Name != want[i].name || d.Type != "A" || d.Expect != want[i].expect || strings.Join(d.Findings, ",") != want[i].findings {
+			t.Errorf("Domains[%d] = %s %s %s %v, want %s A %s [%s]", i, d.Name, d.Type, d.Expect, d.Findings, want[i].name, want[i].expect, want[i].findings)
 		}
-		if d.Description == "" || strings.Contains(d.Description, "\n") {
-			t.Errorf("Domains[%d]: description %q is not one line", i, d.Description)
+		if d.Findings == nil || !slices.IsSorted(d.Findings) {
+			t.Errorf("%s: Findings %#v, want a sorted, non-nil slice", d.Name, d.Findings)
+		}
+		for _, f := range d.Findings {
+			if !slices.Contains(knownFindings, f) {
+				t.Errorf("%s: unknown finding code %s", d.Name, f)
+			}
+		}
+		if d.Description == "" || strings.Contains(d.Description, "\n") || strings.Contains(d.Description, "findings=") {
+			t.Errorf("Domains[%d]: description %q is not one line of text", i, d.Description)
 		}
 		// The zone holding the name exists and is below the TLDs.
 		var best string
@@ -164,52 +203,17 @@ func TestDefaultDomains(t *testing.T) {
 		if dns.CountLabel(best) < 2 {
 			t.Errorf("%s: enclosing zone is %q, want a zone below a TLD", d.Name, best)
 		}
+		// A domain with findings about its delegation is in a deliberately
+		// broken zone; any other is in a healthy one.
+		delegationTrouble := len(d.Findings) > 0 && !slices.Contains(recordLevelFindings, strings.Join(d.Findings, ","))
+		if _, broken := deliberatelyBroken[best]; broken != delegationTrouble {
+			t.Errorf("%s: findings %v, but its zone %s is deliberately broken: %v", d.Name, d.Findings, best, broken)
+		}
 	}
-}
-
-// TestDefaultDelegations checks that every delegation matches the child's
-// apex NS set, and that all glue and all A records of server names agree
-// with the servers' addresses.
-func TestDefaultDelegations(t *testing.T) {
-	w := mustDefault(t)
-	addrOf := map[string]netip.Addr{}
-	for _, s := range w.Servers() {
-		addrOf[s.Name] = s.Addr
-	}
-	zones := w.ZoneNames()
-	nsAt := func(recs []dns.RR, owner string) []string {
-		var out []string
-		for _, rr := range recs {
-			if ns, ok := rr.(*dns.NS); ok && ns.Hdr.Name == owner {
-				out = append(out, ns.Ns)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
-	for _, zn := range zones {
-		recs, _ := w.ZoneRecords(zn)
-		for _, rr := range recs {
-			if a, ok := rr.(*dns.A); ok {
-				if want, isServer := addrOf[a.Hdr.Name]; isServer && a.A.String() != want.String() {
-					t.Errorf("zone %s: %v, but server %s is at %s", zn, rr, a.Hdr.Name, want)
-				}
-			}
-		}
-		if zn == "." {
-			continue
-		}
-		// The parent is the longest other zone holding the apex.
-		var parentZone string
-		for _, p := range zones {
-			if p != zn && dns.IsSubDomain(p, zn) && (parentZone == "" || dns.CountLabel(p) > dns.CountLabel(parentZone)) {
-				parentZone = p
-			}
-		}
-		precs, _ := w.ZoneRecords(parentZone)
-		if got, want := nsAt(precs, zn), nsAt(recs, zn); !slices.Equal(got, want) {
-			t.Errorf("delegation of %s in %s: NS %v, apex NS %v", zn, parentZone, got, want)
-		}
+	// Domains returns copies: editing them does not change the world.
+	got[8].Findings[0] = "EDITED"
+	if w.Domains()[8].Findings[0] != "LAME" {
+		t.Error("Domains shares its Findings slices with the world")
 	}
 }
 
@@ -225,6 +229,15 @@ func TestDefaultDomainsResolve(t *testing.T) {
 				if err == nil {
 					t.Fatalf("resolved to %s %v, want a failure", o.expect, o.answers)
 				}
+				// It fails for the reason its findings give.
+				why := map[string]string{"CNAME_LOOP": "CNAME loop", "CNAME_CHAIN_TOO_LONG": "CNAME chain longer",
+					"REFERRAL_LOOP": "does not lead down", "CYCLIC_DEPENDENCY": "no address for", "ALL_SERVERS_FAILED": "no server answered"}
+				for _, f := range d.Findings {
+					if w, ok := why[f]; ok && !strings.Contains(err.Error(), w) {
+						t.Errorf("failed with %q, want %q (%s)", err, w, f)
+					}
+				}
+				t.Logf("fails as expected: %v", err)
 				return
 			}
 			if err != nil {
@@ -251,6 +264,13 @@ func TestParseBehaviour(t *testing.T) {
 		{in: "noaa", want: Behaviour{Kind: BehaviourNoAA}, str: "noaa"},
 		{in: "delay=250", want: Behaviour{Kind: BehaviourDelay, Delay: 250 * time.Millisecond}, str: "delay=250ms"},
 		{in: "delay=1.5s", want: Behaviour{Kind: BehaviourDelay, Delay: 1500 * time.Millisecond}, str: "delay=1.5s"},
+		{in: "upward", want: Behaviour{Kind: BehaviourUpward}, str: "upward"},
+		{in: "wrong-id", want: Behaviour{Kind: BehaviourWrongID}, str: "wrong-id"},
+		{in: "Wrong-Question", want: Behaviour{Kind: BehaviourWrongQuestion}, str: "wrong-question"},
+		{in: "tc-notcp", want: Behaviour{Kind: BehaviourTCNoTCP}, str: "tc-notcp"},
+		{in: " poison ", want: Behaviour{Kind: BehaviourPoison}, str: "poison"},
+		{in: "poison=1", wantErr: "takes no parameter"},
+		{in: "wrong_id", wantErr: "unknown behaviour"},
 		{in: "delay", wantErr: "needs a parameter"},
 		{in: "delay=0", wantErr: "delay must be"},
 		{in: "delay=-5", wantErr: "out of range"},
@@ -432,6 +452,95 @@ func TestLoadErrors(t *testing.T) {
 			conf:    "zone . root.zone\nserver r 127.0.9.1 rtt=5\n",
 			wantErr: []string{"world.conf:2:", "hosts no zone"},
 		},
+		// Variants.
+		{
+			name:    "variant of a zone without a default",
+			conf:    "zone . root.zone\nzone x.test@old x.zone\nserver r 127.0.9.1 . x.test@old\n",
+			files:   map[string]string{"x.zone": xZone},
+			wantErr: []string{"world.conf:2:", "variant of x.test.", "no zone directive"},
+		},
+		{
+			name:    "variant with another apex",
+			conf:    "zone . root.zone\nzone x.test x.zone\nzone x.test@old y.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": xZone, "y.zone": "$ORIGIN y.test.\n@ SOA a. b. 1 2 3 4 5\n@ NS a.\n"},
+			wantErr: []string{"y.zone:2:", "outside the zone x.test.", "x.test.@old", "world.conf line 3"},
+		},
+		{
+			name:    "variant without SOA",
+			conf:    "zone . root.zone\nzone x.test x.zone\nzone x.test@old y.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": xZone, "y.zone": "@ NS a.\n"},
+			wantErr: []string{"y.zone", "no SOA"},
+		},
+		{
+			name:    "duplicate variant",
+			conf:    "zone . root.zone\nzone x.test x.zone\nzone x.test@old x.zone\nzone X.test.@OLD x.zone\n",
+			files:   map[string]string{"x.zone": xZone},
+			wantErr: []string{"world.conf:4:", "duplicate zone x.test.@old", "line 3"},
+		},
+		{
+			name:    "empty variant",
+			conf:    "zone . root.zone\nzone x.test@ x.zone\n",
+			wantErr: []string{"world.conf:2:", "bad zone variant"},
+		},
+		{
+			name:    "bad variant on a server line",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .@a_b\n",
+			wantErr: []string{"world.conf:2:", `bad zone variant "a_b"`},
+		},
+		{
+			name:    "unknown variant on a server line",
+			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test@new\n",
+			files:   map[string]string{"x.zone": xZone},
+			wantErr: []string{"world.conf:3:", "unknown zone x.test.@new"},
+		},
+		{
+			name:    "two variants on one server",
+			conf:    "zone . root.zone\nzone x.test x.zone\nzone x.test@old x.zone\nserver r 127.0.9.1 . x.test x.test@old\n",
+			files:   map[string]string{"x.zone": xZone},
+			wantErr: []string{"world.conf:4:", "lists zone x.test. twice"},
+		},
+		{
+			name:    "variant hosted by nobody",
+			conf:    "zone . root.zone\nzone x.test x.zone\nzone x.test@old x.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": xZone},
+			wantErr: []string{"world.conf:3:", "x.test.@old is hosted by no server"},
+		},
+		// findings=.
+		{
+			name:    "empty findings",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test A findings= a thing\n",
+			wantErr: []string{"world.conf:3:", "empty findings="},
+		},
+		{
+			name:    "bad finding code",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test A findings=LAME,no-glue a thing\n",
+			wantErr: []string{"world.conf:3:", `bad finding code "NO-GLUE"`},
+		},
+		{
+			name:    "finding code twice",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test A findings=LAME,lame a thing\n",
+			wantErr: []string{"world.conf:3:", "LAME given twice"},
+		},
+		{
+			name:    "findings twice",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\n\ndomain x.test A findings=LAME expect=FAIL findings=TIMEOUT a thing\n",
+			wantErr: []string{"world.conf:4:", "findings= given twice"},
+		},
+		{
+			name:    "expect twice",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test A expect=FAIL expect=NOERROR a thing\n",
+			wantErr: []string{"world.conf:3:", "expect= given twice"},
+		},
+		{
+			name:    "unknown domain option",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test A finding=LAME a thing\n",
+			wantErr: []string{"world.conf:3:", `unknown option "finding"`},
+		},
+		{
+			name:    "findings without description",
+			conf:    "zone . root.zone\nserver r 127.0.9.1 .\ndomain x.test A expect=FAIL findings=LAME\n",
+			wantErr: []string{"world.conf:3:", "no description"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -455,11 +564,14 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// xZone is a minimal zone x.test.
+const xZone = "$ORIGIN x.test.\n@ SOA a. b. 1 2 3 4 5\n@ NS a.\n"
+
 func TestLoadTestWorld(t *testing.T) {
 	w := testWorld(t)
 	got := w.Servers()
-	if len(got) != 7 {
-		t.Fatalf("%d servers, want 7", len(got))
+	if len(got) != 12 {
+		t.Fatalf("%d servers, want 12", len(got))
 	}
 	if got[5].Behaviour != "delay=300ms" || got[5].RTT != 4*time.Millisecond {
 		t.Errorf("delay server: %+v", got[5])
@@ -497,10 +609,14 @@ func TestReadmeTables(t *testing.T) {
 		}
 	}
 	for _, d := range w.Domains() {
-		row := fmt.Sprintf("(?m)^\\|\\s*`%s`\\s*\\|\\s*%s\\s*\\|\\s*%s\\s*\\|",
-			regexp.QuoteMeta(strings.TrimSuffix(d.Name, ".")), d.Type, d.Expect)
+		findings := "-"
+		if len(d.Findings) > 0 {
+			findings = strings.Join(d.Findings, ", ")
+		}
+		row := fmt.Sprintf("(?m)^\\|\\s*`%s`\\s*\\|\\s*%s\\s*\\|\\s*%s\\s*\\|\\s*%s\\s*\\|",
+			regexp.QuoteMeta(strings.TrimSuffix(d.Name, ".")), d.Type, d.Expect, regexp.QuoteMeta(findings))
 		if !regexp.MustCompile(row).MatchString(readme) {
-			t.Errorf("README.md has no row for domain %s %s %s", d.Name, d.Type, d.Expect)
+			t.Errorf("README.md has no row for domain %s %s %s %s", d.Name, d.Type, d.Expect, findings)
 		}
 	}
 }

@@ -14,10 +14,11 @@ import (
 // zone is the parsed data of one zone file. It is immutable once loaded
 // and safe for concurrent reads.
 type zone struct {
-	name  string // apex, lower-case FQDN ("." for the root)
-	file  string // path of the zone file inside the world's file system
-	soa   *dns.SOA
-	nodes map[string]map[uint16][]dns.RR // owner (lower case) -> type -> RRset
+	name    string // apex, lower-case FQDN ("." for the root)
+	variant string // "" for the default variant, else as in NAME@VARIANT
+	file    string // path of the zone file inside the world's file system
+	soa     *dns.SOA
+	nodes   map[string]map[uint16][]dns.RR // owner (lower case) -> type -> RRset
 	// exists holds every name that exists in the zone: owners of records
 	// and the empty non-terminals between them and the apex.
 	exists map[string]bool

@@ -1,0 +1,228 @@
+//go:build unix
+
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// NSD is a set of real NSD processes serving a world exported by Export:
+// one process per exported server, each on its own loopback address. It
+// lets tests and benchmarks compare nstrace on the in-memory lab with the
+// same world served by real authoritative software.
+type NSD struct {
+	procs []*nsdProc
+}
+
+// ErrNoNSD means the nsd program is not installed (Debian: apt-get install nsd).
+var ErrNoNSD = errors.New("nsd is not installed (apt-get install nsd)")
+
+// StartNSD starts one "nsd -d -c CONF" per line of dir/servers.txt (as
+// written by Export) and waits until every one answers, at most timeout.
+// NSD runs as the current user: the configurations need no privilege. On
+// any error the processes already started are stopped. Call Stop when done.
+func StartNSD(dir string, timeout time.Duration) (*NSD, error) {
+	nsdPath, err := exec.LookPath("nsd")
+	if err != nil {
+		return nil, ErrNoNSD
+	}
+	servers, err := readServers(filepath.Join(dir, "servers.txt"))
+	if err != nil {
+		return nil, err
+	}
+	n := &NSD{}
+	for _, s := range servers {
+		p, err := startNSD(nsdPath, s.conf)
+		if err != nil {
+			n.Stop()
+			return nil, fmt.Errorf("starting NSD for %s: %w", s.name, err)
+		}
+		n.procs = append(n.procs, p)
+	}
+	deadline := time.Now().Add(timeout)
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = n.procs[i].waitReady(s.addr, s.zone, deadline)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		n.Stop()
+		return nil, err
+	}
+	return n, nil
+}
+
+// Stop ends every NSD process (SIGTERM, then SIGKILL) and waits for them.
+func (n *NSD) Stop() {
+	var wg sync.WaitGroup
+	for _, p := range n.procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.stop() }()
+	}
+	wg.Wait()
+}
+
+// exportedServer is one line of servers.txt, with a zone to probe.
+type exportedServer struct {
+	name, conf string
+	addr       netip.AddrPort
+	zone       string
+}
+
+// readServers parses servers.txt ("NAME ADDRESS CONF" lines) and finds,
+// in each nsd.conf, the listening address and one zone.
+func readServers(path string) ([]exportedServer, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []exportedServer
+	for i, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s:%d: want NAME ADDRESS CONF", path, i+1)
+		}
+		s := exportedServer{name: f[0], conf: f[2]}
+		conf, err := os.ReadFile(s.conf)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(conf))
+		for sc.Scan() {
+			k, v, _ := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+			v = strings.Trim(strings.TrimSpace(v), `"`)
+			switch k {
+			case "ip-address":
+				a, p, _ := strings.Cut(v, "@")
+				ap, err := netip.ParseAddrPort(a + ":" + p)
+				if err != nil {
+					return nil, fmt.Errorf("%s: ip-address %q: %v", s.conf, v, err)
+				}
+				s.addr = ap
+			case "name":
+				if s.zone == "" {
+					s.zone = dns.Fqdn(v)
+				}
+			}
+		}
+		if !s.addr.IsValid() || s.zone == "" {
+			return nil, fmt.Errorf("%s: no ip-address or zone", s.conf)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// FreePort returns a high port that is free over UDP and TCP on every
+// server address of w, so that Serve or an NSD export can use it. Another
+// program may take it in the meantime; that is unlikely enough.
+func FreePort(w *World) (int, error) {
+	for range 20 {
+		port := 20000 + rand.IntN(40000)
+		ok := true
+		for _, s := range w.servers {
+			a := netip.AddrPortFrom(s.addr, uint16(port)).String()
+			pc, err := net.ListenPacket("udp", a)
+			if err != nil {
+				ok = false
+				break
+			}
+			pc.Close()
+			ln, err := net.Listen("tcp", a)
+			if err != nil {
+				ok = false
+				break
+			}
+			ln.Close()
+		}
+		if ok {
+			return port, nil
+		}
+	}
+	return 0, errors.New("lab: no port free on every lab address")
+}
+
+// nsdProc is one running NSD.
+type nsdProc struct {
+	cmd    *exec.Cmd
+	conf   string
+	out    *bytes.Buffer
+	exited chan struct{} // closed when the process has been waited for
+	once   sync.Once
+}
+
+// startNSD runs "nsd -d -c conf" in a process group of its own, so that
+// stop can end NSD and the children it forks (xfrd, the server process).
+func startNSD(nsdPath, conf string) (*nsdProc, error) {
+	p := &nsdProc{cmd: exec.Command(nsdPath, "-d", "-c", conf), conf: conf, out: new(bytes.Buffer), exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = nsdSysProcAttr()
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		p.cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// stop ends the process group of NSD: SIGTERM, then SIGKILL if it has not
+// exited within 3 seconds. It only signals the group it created.
+func (p *nsdProc) stop() {
+	p.once.Do(func() {
+		pgid := p.cmd.Process.Pid
+		syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(3 * time.Second):
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-p.exited
+		}
+		// The children may outlive the main process by a moment.
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	})
+}
+
+// waitReady polls the server with an SOA query for one of its zones until
+// it answers, the process exits, or the deadline passes.
+func (p *nsdProc) waitReady(addr netip.AddrPort, zone string, deadline time.Time) error {
+	c := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
+	q := new(dns.Msg)
+	q.SetQuestion(zone, dns.TypeSOA)
+	for {
+		if _, _, err := c.Exchange(q, addr.String()); err == nil {
+			return nil
+		}
+		select {
+		case <-p.exited:
+			log, _ := os.ReadFile(filepath.Join(filepath.Dir(p.conf), "nsd.log"))
+			return fmt.Errorf("%s: NSD exited: %s\n%s", p.conf, p.out, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: no answer at %s", p.conf, addr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

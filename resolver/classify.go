@@ -72,6 +72,7 @@ type Response struct {
 	SOA       *dns.SOA  // nxdomain, nodata: the SOA from the authority section
 	NegTTL    uint32    // nxdomain, nodata: min(SOA TTL, SOA MINIMUM), RFC 2308 §5
 	Ignored   []dns.RR  // records outside the bailiwick of the server's zone: never cached or used
+	Beyond    []dns.RR  // a CNAME chain's records beyond the server's zone: not used, but not suspect
 	Authority []dns.RR  // every in-bailiwick record of the authority section, for display
 }
 
@@ -96,6 +97,16 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 	qname := dns.CanonicalName(q.Name)
 	inZone := func(rr dns.RR) bool { return dns.IsSubDomain(zone, dns.CanonicalName(rr.Header().Name)) }
 
+	// A CNAME chain may run on into another zone the server also serves
+	// (RFC 1034 §4.3.2): those answer records are not used — the resolver
+	// asks that zone's servers itself — but they are no attempt at
+	// poisoning either, so they are not counted as ignored.
+	chainNames := map[string]bool{}
+	if raw, _ := followChain(reply.Answer, qname, q.Qtype); len(raw) > 0 {
+		for _, rr := range raw {
+			chainNames[dns.CanonicalName(rr.(*dns.CNAME).Target)] = true
+		}
+	}
 	// Split every section by bailiwick once.
 	var answer, authority, additional []dns.RR
 	for _, sec := range []struct {
@@ -106,9 +117,12 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 			if rr.Header().Rrtype == dns.TypeOPT {
 				continue
 			}
-			if inZone(rr) {
+			switch {
+			case inZone(rr):
 				*sec.out = append(*sec.out, rr)
-			} else {
+			case sec.out == &answer && chainNames[dns.CanonicalName(rr.Header().Name)]:
+				r.Beyond = append(r.Beyond, rr)
+			default:
 				r.Ignored = append(r.Ignored, rr)
 			}
 		}

@@ -160,3 +160,20 @@ func TestClassifyError(t *testing.T) {
 		t.Errorf("silent server: %v, want timeout", k)
 	}
 }
+
+func TestClassifyChainIntoAnotherZoneIsNotSuspect(t *testing.T) {
+	q := new(dns.Msg)
+	q.SetQuestion("dns.aliasing.net.", dns.TypeA)
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.Authoritative = true
+	m.Answer = rrs(t, "dns.aliasing.net. 300 IN CNAME ns2.hosting.com.", "ns2.hosting.com. 300 IN A 127.0.0.2")
+	m.Extra = rrs(t, "www.bank.org. 300 IN A 127.6.6.6")
+	r := Classify(q, m, "aliasing.net.")
+	if r.Kind != KindCNAME || r.Target != "ns2.hosting.com." {
+		t.Fatalf("kind %v target %q", r.Kind, r.Target)
+	}
+	if len(r.Beyond) != 1 || len(r.Ignored) != 1 || r.Ignored[0].Header().Name != "www.bank.org." {
+		t.Errorf("beyond %v, ignored %v: the chain's next link is not suspect, the bank record is", r.Beyond, r.Ignored)
+	}
+}

@@ -460,6 +460,14 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q question, depth i
 		}
 	}
 	tooDeep := false
+	// A zone whose servers are being looked up further up this branch
+	// cannot be needed again: that is a cyclic dependency. The stack holds
+	// such zones as question{zone, 0} (type 0 is never asked).
+	if waiting := (question{ns.zone, 0}); slices.Contains(stack, waiting) {
+		fin.Cyclic, glueless = glueless, nil
+	} else {
+		stack = append(slices.Clip(stack), waiting)
+	}
 	for i, name := range glueless {
 		if i >= rn.cfg.MaxGluelessPerReferral || depth+1 > rn.cfg.MaxDepth {
 			tooDeep = depth+1 > rn.cfg.MaxDepth
@@ -660,6 +668,10 @@ func (rn *run) exchange(ctx context.Context, step int, zone string, q question, 
 			}
 		} else {
 			resp = Classify(query, reply, zone)
+			if resp.BadReply {
+				// Not a reply to this query (RFC 5452): as if none came.
+				resp.Rcode, resp.AA, resp.TC = -1, false, false
+			}
 			if resp.Kind == KindTruncated && proto == TCP {
 				resp.Kind, resp.Detail = KindError, "TC=1 over TCP"
 			}

@@ -375,3 +375,22 @@ func TestProbeAsksEveryServerAndWaits(t *testing.T) {
 		t.Errorf("Servers(.) = %v", roots)
 	}
 }
+
+func TestCyclicDependencyAcrossZones(t *testing.T) {
+	f := newFakeNet()
+	f.handle("127.0.0.1", zoneServer(t, ".",
+		"com. 172800 IN NS a.gtld.com.", "a.gtld.com. 172800 IN A 127.0.0.2",
+		"net. 172800 IN NS a.gtld.com."))
+	f.handle("127.0.0.2", zoneServer(t, ".",
+		"a.com. 3600 IN NS ns1.b.net.", "a.com. 3600 IN NS ns2.b.net.",
+		"b.net. 3600 IN NS ns1.a.com.", "b.net. 3600 IN NS ns2.a.com.", "a.gtld.com. 172800 IN A 127.0.0.2"))
+	hints, _ := ParseHints(strings.NewReader(". 3600000 NS a.root.\na.root. 3600000 A 127.0.0.1\n"), "test")
+	r, _ := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	res := r.Resolve(context.Background(), "www.a.com.", dns.TypeA)
+	if res.Status != StatusServFail || res.Reason != ReasonCyclicDependency {
+		t.Fatalf("got %v/%v (%s), want servfail/cyclic-dependency", res.Status, res.Reason, res.Detail)
+	}
+	if res.Queries > 12 {
+		t.Errorf("%d queries: the cycle should be seen as soon as a zone is needed again", res.Queries)
+	}
+}

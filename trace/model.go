@@ -12,7 +12,23 @@ type Trace struct {
 	Tool    string `json:"tool"`    // "nstrace" and its version
 	Network string `json:"network"` // "internet", "lab", or "hints FILE"
 	Resolution
-	Queries int `json:"queries"` // queries sent, side resolutions included
+	Queries  int       `json:"queries"`  // queries sent, side resolutions and checks included
+	Findings []Finding `json:"findings"` // what is wrong, found in the steps (never nil)
+	// Check is the delegation check of a zone (nstrace check only).
+	Check *Check `json:"check,omitempty"`
+}
+
+// Check is what nstrace check asked, beyond the trace to the zone: every
+// parent server for the delegation, the addresses of every NS name, and
+// every server of the zone for its SOA and NS.
+type Check struct {
+	Zone     string       `json:"zone"`
+	Parent   string       `json:"parent"`
+	ParentNS []Record     `json:"parent_ns"` // the delegation: NS records at the parent
+	Glue     []Record     `json:"glue"`      // the addresses the parent gives for them
+	ChildNS  []Record     `json:"child_ns"`  // the NS records at the zone's apex
+	Lookups  []Resolution `json:"lookups"`   // the addresses of every NS name, resolved from the root
+	Probes   []Step       `json:"probes"`    // one question put to every server of a zone
 }
 
 // Resolution is one name resolved from the cache or the root.
@@ -69,7 +85,9 @@ type Step struct {
 	// GluelessSkipped lists NS names without glue that were not looked up (limits).
 	GluelessSkipped []string `json:"glueless_skipped,omitempty"`
 	// Cyclic lists NS names that could only be resolved through the zone itself.
-	Cyclic   []string     `json:"cyclic,omitempty"`
+	Cyclic []string `json:"cyclic,omitempty"`
+	// Probe says what a delegation-check step asked every server (nstrace check only).
+	Probe    string       `json:"probe,omitempty"`
 	Failure  string       `json:"failure,omitempty"` // why no server gave a usable answer
 	Detail   string       `json:"detail,omitempty"`
 	Children []Resolution `json:"children,omitempty"` // side resolutions: glueless NS addresses, CNAME targets
@@ -102,8 +120,9 @@ type Server struct {
 	TC      bool    `json:"tc"` // some attempt came back truncated (TC=1)
 	Kind    string  `json:"kind"`
 	Detail  string  `json:"detail,omitempty"`
-	Size    int     `json:"size,omitempty"` // reply size in octets
-	Chosen  bool    `json:"chosen"`         // this reply moved the resolution on
+	Size    int     `json:"size,omitempty"`         // reply size in octets
+	Chosen  bool    `json:"chosen"`                 // this reply moved the resolution on
+	Bad     bool    `json:"bad_response,omitempty"` // the reply did not match the query or did not parse
 	// Records are what the reply said: the answer, or the referral's NS and glue.
 	Records []Record `json:"records,omitempty"`
 	// Ignored are records outside the server's bailiwick: never cached or used.

@@ -198,6 +198,7 @@ func server(attempts []resolver.Exchanged) Server {
 	s := Server{
 		Name: last.Server, Address: last.Addr.Addr().String(), Proto: last.Proto,
 		RTTms: ms(last.RTT), AA: resp.AA, Kind: resp.Kind.String(), Detail: resp.Detail, Size: resp.Size,
+		Bad: resp.BadReply,
 	}
 	if resp.Rcode >= 0 && (resp.Size > 0 || resp.Kind.Usable() || resp.Kind == resolver.KindLame) {
 		s.Rcode = rcodeName(resp.Rcode)
@@ -289,7 +290,18 @@ func Run(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, o
 		t.Question = Question{Name: dns.CanonicalName(name), Type: typeName(qtype)}
 		t.Outcome = outcome(res.Outcome)
 	}
+	t.Findings = Diagnose(t)
 	return t
+}
+
+// recordRun runs f with a fresh Recorder as the resolver's observer and
+// returns what it recorded.
+func recordRun(r *resolver.Resolver, f func(*resolver.Resolver)) Resolution {
+	rec := NewRecorder()
+	rr := *r
+	rr.Observer = rec
+	f(&rr)
+	return rec.Resolution()
 }
 
 // childLetter names the j-th side resolution of a step: a, b, ..., z, aa, ab...

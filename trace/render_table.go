@@ -3,6 +3,7 @@ package trace
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,12 +56,51 @@ func kindColour(kind string) string {
 }
 
 // WriteTable writes t as a table: one row per server asked, grouped by
-// step, the path taken marked with ▶, cache hits in the CACHE column, then
-// the outcome.
+// step, the path taken marked with ▶, cache hits in the CACHE column, and
+// every finding marked on the row that shows it; then the outcome, the
+// delegation check when there is one, and the findings.
 func WriteTable(w io.Writer, t *Trace, opts TableOptions) error {
-	p := painter(opts.Color)
+	tr := &tableRenderer{opts: opts, p: painter(opts.Color), marks: map[string][]Finding{}}
+	for _, f := range t.Findings {
+		for _, ev := range f.Evidence {
+			k := ev.Step + "|" + ev.Address
+			if !slices.ContainsFunc(tr.marks[k], func(x Finding) bool { return x.Code == f.Code }) {
+				tr.marks[k] = append(tr.marks[k], f)
+			}
+		}
+	}
+	p := tr.p
 	fmt.Fprintf(w, "%s %s %s %s\n", p.paint(ansiBold, t.Question.Name), t.Question.Type,
 		p.paint(ansiDim, "·"), p.paint(ansiDim, networkLabel(t.Network)))
+	if err := tr.table(w, tr.rows(t.Resolution)); err != nil {
+		return err
+	}
+	writeOutcome(w, t, p)
+	if c := t.Check; c != nil {
+		fmt.Fprintf(w, "\n%s %s %s\n", p.paint(ansiBold, "Delegation check of"), p.paint(ansiBold, c.Zone), p.paint(ansiDim, checkSummary(c)))
+		var rows [][]string
+		for _, l := range c.Lookups {
+			rows = append(rows, []string{p.paint(ansiDim, "↳ "+strings.TrimSuffix(firstStep(l), ".1")), "", "", p.paint(ansiDim, "address of an NS"), p.paint(ansiBold, l.Question.Name+" "+l.Question.Type), "", "", "= " + outcomeShort(l)})
+			rows = append(rows, tr.rows(l)...)
+		}
+		for _, s := range c.Probes {
+			rows = append(rows, []string{p.paint(ansiDim, s.ID), "", "", p.paint(ansiDim, "ask every server:"), p.paint(ansiBold, s.Name+" "+s.Type), "", "", p.paint(ansiDim, s.Probe)})
+			rows = append(rows, tr.stepRows(s)...)
+		}
+		if err := tr.table(w, rows); err != nil {
+			return err
+		}
+	}
+	return writeFindings(w, t.Findings, p)
+}
+
+type tableRenderer struct {
+	opts  TableOptions
+	p     painter
+	marks map[string][]Finding // "step|address" → findings shown there
+}
+
+func (tr *tableRenderer) table(w io.Writer, rows [][]string) error {
 	table := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -69,15 +109,30 @@ func WriteTable(w io.Writer, t *Trace, opts TableOptions) error {
 		tablewriter.WithTrimSpace(tw.Off),
 	)
 	table.Header("STEP", "ZONE", "CACHE", "SERVER", "ADDRESS", "PROTO", "RTT", "RESULT")
-	rows := tableRows(t.Resolution, opts, p)
 	if err := table.Bulk(rows); err != nil {
 		return err
 	}
-	if err := table.Render(); err != nil {
-		return err
+	return table.Render()
+}
+
+// mark returns the finding markers for a row: "✗ LAME" for errors, "⚠" for
+// warnings, "ℹ" for information.
+func (tr *tableRenderer) mark(step, address string) string {
+	var parts []string
+	for _, f := range tr.marks[step+"|"+address] {
+		sym, col := "ℹ", ansiCyan
+		switch f.Severity {
+		case SeverityError:
+			sym, col = "✗", ansiRed
+		case SeverityWarning:
+			sym, col = "⚠", ansiYellow
+		}
+		parts = append(parts, tr.p.paint(ansiBold+col, sym+" "+f.Code))
 	}
-	writeOutcome(w, t, p)
-	return nil
+	if len(parts) == 0 {
+		return ""
+	}
+	return "  " + strings.Join(parts, " ")
 }
 
 func networkLabel(n string) string {
@@ -90,16 +145,23 @@ func networkLabel(n string) string {
 	return n
 }
 
-func tableRows(r Resolution, opts TableOptions, p painter) [][]string {
+func (tr *tableRenderer) rows(r Resolution) [][]string {
 	var rows [][]string
 	for _, s := range r.Steps {
-		rows = append(rows, stepRows(s, opts, p)...)
+		rows = append(rows, tr.stepRows(s)...)
 		for j, c := range s.Children {
-			rows = append(rows, childRow(s.ID+childLetter(j), c, p))
-			rows = append(rows, tableRows(c, opts, p)...)
+			rows = append(rows, childRow(s.ID+childLetter(j), c, tr.p))
+			rows = append(rows, tr.rows(c)...)
 		}
 	}
 	return rows
+}
+
+func outcomeShort(r Resolution) string {
+	if r.Outcome.Status == "answer" {
+		return recordData(r.Outcome.Records, r.Question.Type)
+	}
+	return r.Outcome.Status
 }
 
 func childRow(id string, c Resolution, p painter) []string {
@@ -110,14 +172,11 @@ func childRow(id string, c Resolution, p painter) []string {
 	case "cname":
 		why = "follow the CNAME"
 	}
-	res := c.Outcome.Status
-	if c.Outcome.Status == "answer" {
-		res = recordData(c.Outcome.Records, c.Question.Type)
-	}
-	return []string{p.paint(ansiDim, "↳ "+id), "", "", p.paint(ansiDim, why), p.paint(ansiBold, c.Question.Name+" "+c.Question.Type), "", "", "= " + res}
+	return []string{p.paint(ansiDim, "↳ "+id), "", "", p.paint(ansiDim, why), p.paint(ansiBold, c.Question.Name+" "+c.Question.Type), "", "", "= " + outcomeShort(c)}
 }
 
-func stepRows(s Step, opts TableOptions, p painter) [][]string {
+func (tr *tableRenderer) stepRows(s Step) [][]string {
+	p := tr.p
 	cache := s.Cache.State
 	if s.Cache.TTL != nil {
 		cache = fmt.Sprintf("hit %ds left", *s.Cache.TTL)
@@ -129,11 +188,14 @@ func stepRows(s Step, opts TableOptions, p painter) [][]string {
 		cache = p.paint(ansiYellow, cache)
 	}
 	head := []string{s.ID, s.Zone, cache}
+	if s.Probe != "" {
+		head = []string{"", s.Zone, ""}
+	}
 	if s.Cache.State == "hit" {
-		return [][]string{append(head, p.paint(ansiCyan, "▶ (from the cache)"), "", "", "", stepSummary(s, p))}
+		return [][]string{append(head, p.paint(ansiCyan, "▶ (from the cache)"), "", "", "", stepSummary(s, p)+tr.mark(s.ID, ""))}
 	}
 	var rows [][]string
-	for _, g := range groups(s.Servers, opts.AllRows) {
+	for _, g := range groups(s.Servers, tr.opts.AllRows) {
 		srv := g[0]
 		for _, x := range g {
 			if x.Chosen {
@@ -141,7 +203,7 @@ func stepRows(s Step, opts TableOptions, p painter) [][]string {
 			}
 		}
 		mark := "  "
-		if srv.Chosen {
+		if srv.Chosen && s.Probe == "" {
 			mark = p.paint(ansiGreen, "▶ ")
 		}
 		name, addr := srv.Name, srv.Address
@@ -156,13 +218,15 @@ func stepRows(s Step, opts TableOptions, p painter) [][]string {
 			name = fmt.Sprintf("%d servers · same %s · fastest %s", len(g), srv.Kind, srv.Name)
 			addr = srv.Address
 		}
-		rows = append(rows, append(head, mark+name, addr, srv.Proto, rtt(srv.RTTms), serverSummary(srv, p)))
+		rows = append(rows, append(head, mark+name, addr, srv.Proto, rtt(srv.RTTms), serverSummary(srv, p)+tr.mark(s.ID, srv.Address)))
 		head = []string{"", "", ""}
 	}
 	if s.Failure != "" {
-		rows = append(rows, append(head, p.paint(ansiRed, "✗ "+s.Failure), "", "", "", p.paint(ansiRed, s.Detail)))
+		rows = append(rows, append(head, p.paint(ansiRed, "✗ "+s.Failure), "", "", "", p.paint(ansiRed, s.Detail)+tr.mark(s.ID, "")))
 	} else if len(s.GluelessSkipped) > 0 {
 		rows = append(rows, append(head, p.paint(ansiYellow, "not looked up"), "", "", "", fmt.Sprintf("%d NS without glue skipped (limit)", len(s.GluelessSkipped))))
+	} else if m := tr.mark(s.ID, ""); m != "" {
+		rows = append(rows, append(head, "", "", "", "", strings.TrimSpace(m)))
 	}
 	return rows
 }
@@ -300,7 +364,13 @@ func recordData(recs []Record, typ string) string {
 		if typ != "" && r.Type != typ {
 			continue
 		}
-		parts = append(parts, r.Type+" "+r.Data)
+		data := r.Data
+		if f := strings.Fields(data); r.Type == "SOA" && len(f) > 2 {
+			data = "serial " + f[2] // the rest is in the JSON and the outcome
+		} else if len(data) > 48 {
+			data = data[:45] + "..."
+		}
+		parts = append(parts, r.Type+" "+data)
 	}
 	if len(parts) > 3 {
 		parts = append(parts[:3], fmt.Sprintf("+%d more", len(parts)-3))
@@ -335,4 +405,62 @@ func writeOutcome(w io.Writer, t *Trace, p painter) {
 		status = p.paint(ansiRed, fmt.Sprintf("SERVFAIL (%s): %s", o.Reason, o.Detail))
 	}
 	fmt.Fprintf(w, "%s %s %s\n", p.paint(ansiBold, "Outcome:"), status, p.paint(ansiDim, fmt.Sprintf("· %d queries", t.Queries)))
+}
+
+func checkSummary(c *Check) string {
+	parent := "(the root zone has no parent)"
+	if c.Parent != "" {
+		parent = fmt.Sprintf("delegated by %s to %s", c.Parent, list(namesOf(c.ParentNS)))
+	}
+	child := ""
+	if len(c.ChildNS) > 0 {
+		child = fmt.Sprintf("; the zone lists %s", list(namesOf(c.ChildNS)))
+	}
+	return "· " + parent + child
+}
+
+// writeFindings writes the findings as a short table: what is wrong, in
+// plain words, and the fix.
+func writeFindings(w io.Writer, fs []Finding, p painter) error {
+	if len(fs) == 0 {
+		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Findings:"), p.paint(ansiGreen, "none: every server asked answered as it should"))
+		return nil
+	}
+	counts := map[string]int{}
+	for _, f := range fs {
+		counts[f.Severity]++
+	}
+	fmt.Fprintf(w, "\n%s %d errors, %d warnings, %d notes\n", p.paint(ansiBold, "Findings:"), counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
+	table := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNormal),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithColumnWidths(tw.NewMapper[int, int]().Set(4, 52).Set(5, 44)),
+	)
+	table.Header("", "CODE", "ZONE", "SERVER", "WHAT IS WRONG", "FIX")
+	for _, f := range fs {
+		sym, col := "ℹ", ansiCyan
+		switch f.Severity {
+		case SeverityError:
+			sym, col = "✗", ansiRed
+		case SeverityWarning:
+			sym, col = "⚠", ansiYellow
+		}
+		server := f.Server
+		if f.Address != "" {
+			server += " " + f.Address
+		}
+		fix := fixPlace[f.FixAt] + ": " + f.Fix
+		if err := table.Append([]string{p.paint(col, sym), p.paint(ansiBold+col, f.Code), f.Zone, server, f.Explanation, fix}); err != nil {
+			return err
+		}
+	}
+	return table.Render()
+}
+
+var fixPlace = map[string]string{
+	FixAtParent: "registrar (parent zone)",
+	FixAtChild:  "zone (its servers)",
+	FixAtServer: "server",
 }

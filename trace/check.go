@@ -1,0 +1,200 @@
+package trace
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/nstrace/nstrace/resolver"
+)
+
+// CheckZone is the delegation health check of the zone that holds name
+// (nstrace check): it traces name's SOA from the root, then asks every
+// server of the parent zone for the delegation, resolves the addresses of
+// every NS name from the root, and asks every server of the zone (those of
+// the delegation and those the zone itself lists) for its SOA and NS
+// records. Every query is recorded; the findings cover all of it.
+func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Options) *Trace {
+	name = dns.CanonicalName(name)
+	t := Run(ctx, r, name, dns.TypeSOA, opts)
+	zone, parent, ok := zoneOf(t)
+	if !ok {
+		return t // the trace never reached the zone: its findings say why
+	}
+	c := &Check{Zone: zone, Parent: parent, ParentNS: []Record{}, Glue: []Record{}, ChildNS: []Record{}, Lookups: []Resolution{}, Probes: []Step{}}
+	t.Check = c
+	ck := checker{ctx: ctx, r: r, t: t, c: c, opts: opts, addrs: map[string][]netip.Addr{}}
+
+	// The parent's side: the delegation at every parent server.
+	if parent != "" {
+		if p, ok := ck.probe(parent, zone, dns.TypeNS, r.Servers(parent), "the delegation of "+zone+" at every server of "+parent); ok && p.Referral != nil {
+			c.ParentNS, c.Glue = p.Referral.NS, p.Referral.Glue
+		} else if ok && p.Kind == "answer" {
+			c.ParentNS = recordsOf(p.Answer, "NS") // the parent's servers serve the zone too
+		}
+	}
+	for _, g := range c.Glue {
+		a, err := netip.ParseAddr(g.Data)
+		if err == nil {
+			n := dns.CanonicalName(g.Name)
+			ck.addrs[n] = append(ck.addrs[n], a)
+		}
+	}
+	// The zone's side: every server of the delegation, then any more the
+	// zone itself lists.
+	asked := map[string]bool{}
+	names := namesOf(c.ParentNS)
+	if parent == "" {
+		names = nil
+		for _, h := range r.Servers(".") {
+			names = append(names, h.Name)
+		}
+	}
+	for round := 0; round < 2 && len(names) > 0; round++ {
+		targets := ck.targets(names)
+		for _, n := range names {
+			asked[n] = true
+		}
+		ck.probe(zone, zone, dns.TypeSOA, targets, "the SOA of "+zone+" at every server")
+		if p, ok := ck.probe(zone, zone, dns.TypeNS, targets, "the NS records of "+zone+" at every server"); ok && len(c.ChildNS) == 0 {
+			c.ChildNS = recordsOf(p.Answer, "NS")
+		}
+		var more []string
+		for _, n := range namesOf(c.ChildNS) {
+			if !asked[n] {
+				more = append(more, n)
+			}
+		}
+		names = more
+	}
+	t.Findings = Diagnose(t)
+	return t
+}
+
+type checker struct {
+	ctx   context.Context
+	r     *resolver.Resolver
+	t     *Trace
+	c     *Check
+	opts  Options
+	addrs map[string][]netip.Addr // NS name → addresses (glue, then lookups)
+}
+
+// targets returns every address of names: glue and the addresses resolved
+// from the root (each name is looked up once, recorded in Check.Lookups).
+func (ck *checker) targets(names []string) []resolver.Target {
+	var out []resolver.Target
+	for _, n := range names {
+		if !isAddressName(n) && !ck.looked(n) {
+			for _, typ := range ck.families() {
+				l := Run(ck.ctx, ck.r, n, typ, ck.opts)
+				prefix := fmt.Sprintf("L%d.", len(ck.c.Lookups)+1)
+				renumber(&l.Resolution, prefix)
+				ck.c.Lookups = append(ck.c.Lookups, l.Resolution)
+				ck.t.Queries += l.Queries
+				for _, r := range l.Outcome.Records {
+					if a, err := netip.ParseAddr(r.Data); err == nil && (r.Type == "A" || r.Type == "AAAA") {
+						ck.addrs[n] = append(ck.addrs[n], a)
+					}
+				}
+			}
+		}
+		seen := map[netip.Addr]bool{}
+		for _, a := range ck.addrs[n] {
+			if !seen[a] && ((a.Is4() && ck.r.Config.IPv4) || (!a.Is4() && ck.r.Config.IPv6)) {
+				seen[a] = true
+				out = append(out, resolver.Target{Name: n, Addr: netip.AddrPortFrom(a, ck.r.Config.Port)})
+			}
+		}
+	}
+	return out
+}
+
+func (ck *checker) looked(name string) bool {
+	for _, l := range ck.c.Lookups {
+		if l.Question.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (ck *checker) families() []uint16 {
+	var ts []uint16
+	if ck.r.Config.IPv4 {
+		ts = append(ts, dns.TypeA)
+	}
+	if ck.r.Config.IPv6 {
+		ts = append(ts, dns.TypeAAAA)
+	}
+	return ts
+}
+
+// probe asks every target about name/qtype as servers of zone, records it
+// as a step of the check, and returns that step.
+func (ck *checker) probe(zone, name string, qtype uint16, targets []resolver.Target, what string) (Step, bool) {
+	if len(targets) == 0 {
+		return Step{}, false // no address to ask: the lookups' findings say why
+	}
+	res := recordRun(ck.r, func(r *resolver.Resolver) { r.Probe(ck.ctx, zone, name, qtype, targets) })
+	if len(res.Steps) == 0 {
+		return Step{}, false
+	}
+	s := res.Steps[0]
+	s.ID = fmt.Sprintf("c%d", len(ck.c.Probes)+1)
+	s.Probe = what
+	for _, srv := range s.Servers {
+		ck.t.Queries += max(1, len(srv.Attempts))
+	}
+	ck.c.Probes = append(ck.c.Probes, s)
+	return s, true
+}
+
+// zoneOf finds the zone that holds the traced name (the zone whose servers
+// answered for it, before any CNAME was followed) and its parent (the zone
+// whose servers referred to it).
+func zoneOf(t *Trace) (zone, parent string, ok bool) {
+	steps := t.Steps
+	if len(steps) == 0 {
+		return "", "", false
+	}
+	last := steps[len(steps)-1]
+	zone = last.Zone
+	if last.Kind == "referral" { // the trace stopped at a referral (it failed after it)
+		return "", "", false
+	}
+	for i := len(steps) - 1; i >= 0; i-- {
+		if ref := steps[i].Referral; ref != nil && ref.Zone == zone {
+			return zone, steps[i].Zone, true
+		}
+	}
+	if zone == "." {
+		return zone, "", true
+	}
+	return zone, "", false
+}
+
+// renumber prefixes every step ID of r (and of its side resolutions).
+func renumber(r *Resolution, prefix string) {
+	for i := range r.Steps {
+		r.Steps[i].ID = prefix + r.Steps[i].ID
+		for j := range r.Steps[i].Children {
+			renumber(&r.Steps[i].Children[j], prefix)
+		}
+	}
+}
+
+func recordsOf(recs []Record, typ string) []Record {
+	out := []Record{}
+	for _, r := range recs {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b Record) int { return strings.Compare(a.Data, b.Data) })
+	return out
+}

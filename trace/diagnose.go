@@ -1,0 +1,525 @@
+package trace
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Diagnose returns the findings shown by t: in every step of the trace and
+// of its side resolutions, and in the delegation check when there is one.
+// It is a pure function of the trace. Findings about the same problem (the
+// same code, zone and server) are merged, with all their evidence; errors
+// come first, then warnings, then information, each in the order found.
+func Diagnose(t *Trace) []Finding {
+	d := &diagnosis{index: map[string]int{}}
+	d.resolution(t.Resolution, true)
+	d.outcome(t.Resolution)
+	if t.Check != nil {
+		d.check(t.Check)
+	}
+	return d.findings()
+}
+
+type diagnosis struct {
+	list  []*pending
+	index map[string]int
+}
+
+type pending struct {
+	code    string
+	facts   facts
+	ev      []Evidence
+	omitted int
+}
+
+// MaxEvidence is how many hops one finding lists as evidence; the rest are
+// counted in Finding.EvidenceOmitted.
+const MaxEvidence = 8
+
+// add records a finding, or more evidence for one already found.
+func (d *diagnosis) add(code string, f facts, ev Evidence) {
+	key := code + "|" + f.zone + "|" + f.server + "|" + f.address
+	if i, ok := d.index[key]; ok {
+		p := d.list[i]
+		switch {
+		case slices.Contains(p.ev, ev):
+		case len(p.ev) < MaxEvidence:
+			p.ev = append(p.ev, ev)
+		default:
+			p.omitted++
+		}
+		for _, n := range f.names {
+			if !slices.Contains(p.facts.names, n) {
+				p.facts.names = append(p.facts.names, n)
+			}
+		}
+		return
+	}
+	d.index[key] = len(d.list)
+	d.list = append(d.list, &pending{code: code, facts: f, ev: []Evidence{ev}})
+}
+
+func (d *diagnosis) findings() []Finding {
+	out := []Finding{}
+	for _, sev := range []string{SeverityError, SeverityWarning, SeverityInfo} {
+		for _, p := range d.list {
+			w := wordings[p.code]
+			if w.severity != sev {
+				continue
+			}
+			out = append(out, Finding{
+				Code: p.code, Severity: w.severity, Zone: p.facts.zone, Server: p.facts.server, Address: p.facts.address,
+				Evidence: p.ev, EvidenceOmitted: p.omitted, Explanation: w.explain(p.facts.human()), Fix: w.fix(p.facts.human()), FixAt: w.fixAt,
+			})
+		}
+	}
+	return out
+}
+
+// resolution looks at every step of r. mainPath is true for the user's own
+// name and the CNAMEs it leads to, false for side resolutions of NS
+// addresses: the quality of a delegation (SINGLE_NS, MISSING_GLUE) is
+// judged only on the main path, where it is what the user asked about.
+func (d *diagnosis) resolution(r Resolution, mainPath bool) {
+	prevZone := ""
+	for _, s := range r.Steps {
+		d.step(s, prevZone, mainPath)
+		if s.Referral != nil && s.Cache.State != "hit" && mainPath {
+			d.referral(s)
+		}
+		d.children(s)
+		for _, c := range s.Children {
+			d.resolution(c, mainPath && c.Purpose == "cname")
+		}
+		prevZone = s.Zone
+	}
+}
+
+// step finds what each server of s did wrong, and why s failed.
+func (d *diagnosis) step(s Step, parent string, mainPath bool) {
+	asked := s.Name + " " + s.Type
+	for _, srv := range s.Servers {
+		f := facts{zone: s.Zone, server: srv.Name, address: srv.Address, detail: srv.Detail, parent: parentOf(s.Zone)}
+		ev := Evidence{Step: s.ID, Server: srv.Name, Address: srv.Address, Asked: asked, Got: got(srv)}
+		tcpRetry := srv.TC && srv.Proto == "tcp" && !usable(srv.Kind)
+		switch {
+		case tcpRetry:
+			f.detail = srv.Kind + ": " + srv.Detail
+			d.add(CodeTCPFailed, f, ev)
+		case srv.Kind == "lame" && strings.HasPrefix(srv.Detail, "upward referral"):
+			d.add(CodeReferralLoop, f, ev)
+		case srv.Kind == "lame":
+			d.add(CodeLame, f, ev)
+		case srv.Kind == "timeout":
+			f.detail = fmt.Sprintf("%d tries", max(1, len(srv.Attempts)))
+			d.add(CodeTimeout, f, ev)
+		case srv.Kind == "unreachable":
+			d.add(CodeUnreachable, f, ev)
+		case srv.Bad:
+			f.detail = strings.TrimPrefix(srv.Detail, "bad response: ")
+			d.add(CodeBadResponse, f, ev)
+		}
+		if len(srv.Ignored) > 0 && srv.Kind != "lame" { // a bad referral's records are all out of bailiwick: LAME or REFERRAL_LOOP says it
+			f.names = nil
+			for _, r := range srv.Ignored {
+				if n := r.Name + " " + r.Type; !slices.Contains(f.names, n) {
+					f.names = append(f.names, n)
+				}
+			}
+			d.add(CodeOutOfBailiwick, f, ev)
+		}
+	}
+	ev := Evidence{Step: s.ID, Asked: asked, Got: s.Failure + ": " + s.Detail}
+	f := facts{zone: s.Zone, detail: s.Detail, parent: parentOf(s.Zone)}
+	switch s.Failure {
+	case "all-servers-failed", "no-address":
+		f.detail = failureSummary(s)
+		d.add(CodeAllServersFailed, f, ev)
+	case "cyclic-dependency":
+		f.names = s.Cyclic
+		d.add(CodeCyclicDependency, f, ev)
+	case "referral-loop":
+		// each server's upward referral is already a REFERRAL_LOOP finding
+	}
+}
+
+// failureSummary counts what the servers of a failed step did.
+func failureSummary(s Step) string {
+	counts := map[string]int{}
+	var kinds []string
+	for _, srv := range s.Servers {
+		if counts[srv.Kind] == 0 {
+			kinds = append(kinds, srv.Kind)
+		}
+		counts[srv.Kind]++
+	}
+	var parts []string
+	for _, k := range kinds {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+	}
+	if len(parts) == 0 {
+		return "no server had an address"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// referral judges the delegation a step received.
+func (d *diagnosis) referral(s Step) {
+	ref := s.Referral
+	glue := map[string]bool{}
+	for _, g := range ref.Glue {
+		glue[dns.CanonicalName(g.Name)] = true
+	}
+	var names []string
+	for _, ns := range ref.NS {
+		names = append(names, dns.CanonicalName(ns.Data))
+	}
+	ev := Evidence{Step: s.ID, Server: s.Server, Address: s.Address, Asked: s.Name + " " + s.Type, Got: "NS " + list(names)}
+	for _, n := range names {
+		f := facts{zone: ref.Zone, server: n, parent: s.Zone}
+		switch {
+		case isAddressName(n):
+			d.add(CodeNSAddress, f, ev)
+		case dns.IsSubDomain(ref.Zone, n) && !glue[n]:
+			d.add(CodeMissingGlue, f, ev)
+		}
+	}
+	if len(names) == 1 {
+		d.add(CodeSingleNS, facts{zone: ref.Zone, names: names, parent: s.Zone}, ev)
+	}
+}
+
+// children judges the side resolutions of NS addresses a step needed.
+func (d *diagnosis) children(s Step) {
+	byName := map[string][]Resolution{}
+	var order []string
+	for _, c := range s.Children {
+		if c.Purpose != "glueless" {
+			continue
+		}
+		if _, ok := byName[c.Question.Name]; !ok {
+			order = append(order, c.Question.Name)
+		}
+		byName[c.Question.Name] = append(byName[c.Question.Name], c)
+	}
+	for _, name := range order {
+		d.nsAddress(s.Zone, name, byName[name])
+	}
+}
+
+// nsAddress judges the lookups of the addresses of one NS name of zone.
+func (d *diagnosis) nsAddress(zone, name string, lookups []Resolution) {
+	if isAddressName(name) {
+		return // NS_ADDRESS says it all
+	}
+	noAddress := true
+	var why []string
+	for _, l := range lookups {
+		ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
+		for _, r := range l.Outcome.Records {
+			if r.Type == "CNAME" && dns.CanonicalName(r.Name) == dns.CanonicalName(name) {
+				d.add(CodeNSCNAME, facts{zone: zone, server: name, target: r.Data}, ev)
+			}
+		}
+		switch l.Outcome.Status {
+		case "nxdomain":
+			why = append(why, "the name does not exist (NXDOMAIN)")
+		case "nodata":
+			why = append(why, "it has no "+l.Question.Type+" record")
+		default:
+			noAddress = false
+		}
+	}
+	if noAddress && len(lookups) > 0 {
+		l := lookups[0]
+		ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
+		slices.Sort(why)
+		d.add(CodeNSNoAddress, facts{zone: zone, server: name, detail: strings.Join(slices.Compact(why), "; ")}, ev)
+	}
+}
+
+// outcome finds the CNAME problems that ended a resolution.
+func (d *diagnosis) outcome(r Resolution) {
+	switch r.Outcome.Reason {
+	case "cname-loop", "cname-chain-too-long":
+	default:
+		return
+	}
+	zone, step := cnameZone(r)
+	f := facts{zone: zone, server: r.Question.Name, detail: r.Outcome.Detail}
+	ev := Evidence{Step: step, Asked: r.Question.Name + " " + r.Question.Type, Got: r.Outcome.Detail}
+	if r.Outcome.Reason == "cname-loop" {
+		f.detail = cnameChain(r.Outcome.Records, r.Question.Name)
+		d.add(CodeCNAMELoop, f, ev)
+	} else {
+		d.add(CodeCNAMEChainTooLong, f, ev)
+	}
+}
+
+// cnameZone finds the zone and step of the last CNAME followed in r.
+func cnameZone(r Resolution) (string, string) {
+	zone, id := "", ""
+	var walk func(r Resolution)
+	walk = func(r Resolution) {
+		for _, s := range r.Steps {
+			if s.Kind == "cname" {
+				zone, id = s.Zone, s.ID
+			}
+			for _, c := range s.Children {
+				if c.Purpose == "cname" {
+					walk(c)
+				}
+			}
+		}
+	}
+	walk(r)
+	return zone, id
+}
+
+func cnameChain(recs []Record, start string) string {
+	parts := []string{start}
+	for _, r := range recs {
+		if r.Type == "CNAME" {
+			parts = append(parts, r.Data)
+		}
+	}
+	return strings.Join(parts, " → ")
+}
+
+// check judges what the delegation check found.
+func (d *diagnosis) check(c *Check) {
+	for _, p := range c.Probes {
+		d.step(p, c.Parent, true)
+		if p.Referral != nil && p.Zone == c.Parent {
+			d.referral(p)
+		}
+	}
+	for _, l := range c.Lookups {
+		d.resolution(l, false)
+	}
+	// The addresses of the NS names, resolved from the root.
+	byName := map[string][]Resolution{}
+	for _, l := range c.Lookups {
+		byName[l.Question.Name] = append(byName[l.Question.Name], l)
+	}
+	names := namesOf(c.ParentNS)
+	for _, n := range namesOf(c.ChildNS) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, n := range names {
+		d.nsAddress(c.Zone, n, byName[n])
+	}
+	d.glue(c, byName)
+	d.nsSets(c)
+	d.serials(c)
+	if len(c.ParentNS) == 1 {
+		d.add(CodeSingleNS, facts{zone: c.Zone, names: namesOf(c.ParentNS), parent: c.Parent}, Evidence{Step: probeID(c, c.Parent, "NS"), Got: "NS " + list(namesOf(c.ParentNS))})
+	}
+}
+
+// glue compares the parent's glue with the addresses the NS names' own
+// zones publish.
+func (d *diagnosis) glue(c *Check, lookups map[string][]Resolution) {
+	glue := map[string][]string{}
+	var order []string
+	for _, g := range c.Glue {
+		n := dns.CanonicalName(g.Name)
+		if _, ok := glue[n]; !ok {
+			order = append(order, n)
+		}
+		glue[n] = append(glue[n], g.Type+" "+g.Data)
+	}
+	for _, n := range order {
+		for _, typ := range []string{"A", "AAAA"} {
+			var fromGlue, fromZone []string
+			for _, g := range glue[n] {
+				if strings.HasPrefix(g, typ+" ") {
+					fromGlue = append(fromGlue, strings.TrimPrefix(g, typ+" "))
+				}
+			}
+			answered := false
+			var step string
+			for _, l := range lookups[n] {
+				if l.Question.Type != typ || (l.Outcome.Status != "answer" && l.Outcome.Status != "nodata") {
+					continue
+				}
+				answered, step = true, firstStep(l)
+				for _, r := range l.Outcome.Records {
+					if r.Type == typ {
+						fromZone = append(fromZone, r.Data)
+					}
+				}
+			}
+			if !answered || len(fromGlue) == 0 {
+				continue
+			}
+			slices.Sort(fromGlue)
+			slices.Sort(fromZone)
+			if !slices.Equal(fromGlue, fromZone) {
+				zone := "none"
+				if len(fromZone) > 0 {
+					zone = list(fromZone)
+				}
+				f := facts{zone: c.Zone, server: n, parent: c.Parent, values: []string{list(fromGlue), zone}}
+				d.add(CodeGlueMismatch, f, Evidence{Step: step, Server: n, Asked: n + " " + typ, Got: "glue " + list(fromGlue) + "; zone " + zone})
+			}
+		}
+	}
+}
+
+// nsSets compares the NS set at the parent with the one at the apex, and
+// the apex sets of the zone's servers with each other.
+func (d *diagnosis) nsSets(c *Check) {
+	if len(c.ParentNS) == 0 || len(c.ChildNS) == 0 {
+		return
+	}
+	parent, child := namesOf(c.ParentNS), namesOf(c.ChildNS)
+	var parentOnly, childOnly []string
+	for _, n := range parent {
+		if !slices.Contains(child, n) {
+			parentOnly = append(parentOnly, n)
+		}
+	}
+	for _, n := range child {
+		if !slices.Contains(parent, n) {
+			childOnly = append(childOnly, n)
+		}
+	}
+	if len(parentOnly)+len(childOnly) > 0 {
+		f := facts{zone: c.Zone, parent: c.Parent, parentOnly: parentOnly, childOnly: childOnly}
+		d.add(CodeNSMismatch, f, Evidence{Step: probeID(c, c.Zone, "NS"), Got: "parent: " + list(parent) + "; zone: " + list(child)})
+	}
+	// Servers of the zone that publish a different apex NS set.
+	for _, p := range c.Probes {
+		if p.Zone != c.Zone || p.Type != "NS" {
+			continue
+		}
+		for _, srv := range p.Servers {
+			if srv.Kind != "answer" {
+				continue
+			}
+			var names []string
+			for _, r := range srv.Records {
+				if r.Type == "NS" {
+					names = append(names, dns.CanonicalName(r.Data))
+				}
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, child) {
+				f := facts{zone: c.Zone, parent: c.Parent, childOnly: diff(names, child), parentOnly: diff(child, names)}
+				d.add(CodeNSMismatch, f, Evidence{Step: p.ID, Server: srv.Name, Address: srv.Address, Asked: p.Name + " NS", Got: "NS " + list(names)})
+			}
+		}
+	}
+	if pt, ct := c.ParentNS[0].TTL, c.ChildNS[0].TTL; pt != ct {
+		f := facts{zone: c.Zone, parent: c.Parent, values: []string{fmt.Sprintf("%d s", pt), fmt.Sprintf("%d s", ct)}}
+		d.add(CodeTTLMismatch, f, Evidence{Step: probeID(c, c.Zone, "NS"), Got: fmt.Sprintf("parent TTL %d, zone TTL %d", pt, ct)})
+	}
+}
+
+// serials compares the SOA serials the zone's servers answer with.
+func (d *diagnosis) serials(c *Check) {
+	for _, p := range c.Probes {
+		if p.Zone != c.Zone || p.Type != "SOA" {
+			continue
+		}
+		serials := map[string]bool{}
+		var values []string
+		for _, srv := range p.Servers {
+			for _, r := range srv.Records {
+				if r.Type == "SOA" && srv.Kind == "answer" {
+					if fields := strings.Fields(r.Data); len(fields) > 2 {
+						serials[fields[2]] = true
+						values = append(values, srv.Name+" ("+srv.Address+"): "+fields[2])
+					}
+				}
+			}
+		}
+		if len(serials) > 1 {
+			d.add(CodeSOASerialMismatch, facts{zone: c.Zone, values: values}, Evidence{Step: p.ID, Asked: p.Name + " SOA", Got: strings.Join(values, "; ")})
+		}
+	}
+}
+
+func probeID(c *Check, zone, typ string) string {
+	for _, p := range c.Probes {
+		if p.Zone == zone && p.Type == typ {
+			return p.ID
+		}
+	}
+	return ""
+}
+
+func namesOf(recs []Record) []string {
+	var out []string
+	for _, r := range recs {
+		if r.Type == "NS" {
+			out = append(out, dns.CanonicalName(r.Data))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func diff(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func firstStep(r Resolution) string {
+	if len(r.Steps) > 0 {
+		return r.Steps[0].ID
+	}
+	return ""
+}
+
+// isAddressName reports whether an NS target is an IP address written as a
+// name, such as "192.0.2.1.".
+func isAddressName(name string) bool {
+	_, err := netip.ParseAddr(strings.TrimSuffix(name, "."))
+	return err == nil
+}
+
+// parentOf is the name one label up: the usual parent zone of a zone.
+func parentOf(zone string) string {
+	if zone == "." || zone == "" {
+		return ""
+	}
+	labels := dns.SplitDomainName(zone)
+	if len(labels) <= 1 {
+		return "."
+	}
+	return dns.Fqdn(strings.Join(labels[1:], "."))
+}
+
+func usable(kind string) bool {
+	switch kind {
+	case "answer", "referral", "cname", "nxdomain", "nodata":
+		return true
+	}
+	return false
+}
+
+// got says in a few words what a server answered.
+func got(s Server) string {
+	switch {
+	case s.Rcode != "" && s.Kind == "lame" && s.Detail != s.Rcode:
+		return s.Rcode + " (" + s.Detail + ")"
+	case s.Kind == "lame":
+		return s.Rcode
+	case s.Detail != "":
+		return s.Kind + ": " + s.Detail
+	}
+	return s.Kind
+}

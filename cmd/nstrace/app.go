@@ -41,6 +41,7 @@ func newApp(e *env) *cli.App {
 		HideHelpCommand: true,
 		Commands: []*cli.Command{
 			traceCommand(e),
+			checkCommand(e),
 			labCommand(e),
 		},
 		CommandNotFound: func(c *cli.Context, name string) {},

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,20 +23,26 @@ func TestLabTraceGolden(t *testing.T) {
 	}
 	for _, d := range w.Domains() {
 		t.Run(d.Name, func(t *testing.T) {
-			wantCode := ExitOK
-			if d.Expect == "FAIL" {
-				wantCode = ExitFailed
-			}
 			code, out, stderr := run(t, "trace", "--lab", "--format", "json", d.Name, d.Type)
-			if code != wantCode {
-				t.Errorf("exit %d, want %d (%s)", code, wantCode, stderr)
-			}
 			var tr trace.Trace
 			if err := json.Unmarshal([]byte(out), &tr); err != nil {
 				t.Fatalf("JSON output does not parse: %v", err)
 			}
 			if tr.Schema != trace.Schema || tr.Outcome.Status != expectStatus[d.Expect] {
 				t.Errorf("schema %d, status %q; want %d, %q", tr.Schema, tr.Outcome.Status, trace.Schema, expectStatus[d.Expect])
+			}
+			// A trace sees a subset of what the full delegation check finds.
+			for _, c := range findingCodes(tr.Findings) {
+				if !slices.Contains(d.Findings, c) {
+					t.Errorf("trace found %s, which the lab does not expect for %s (expected %v)", c, d.Name, d.Findings)
+				}
+			}
+			wantCode := ExitOK
+			if d.Expect == "FAIL" || trace.HasErrors(tr.Findings) {
+				wantCode = ExitFailed
+			}
+			if code != wantCode {
+				t.Errorf("exit %d, want %d (%s)", code, wantCode, stderr)
 			}
 			golden(t, filepath.Join(goldenDir, "trace", strings.TrimSuffix(d.Name, ".")+".json"), out)
 
@@ -49,6 +56,54 @@ func TestLabTraceGolden(t *testing.T) {
 			golden(t, filepath.Join(goldenDir, "trace", strings.TrimSuffix(d.Name, ".")+".txt"), out)
 		})
 	}
+}
+
+// TestLabCheckGolden runs nstrace check on every lab domain and asserts
+// exactly the finding codes the lab promises for it: no more, no less.
+func TestLabCheckGolden(t *testing.T) {
+	w, err := lab.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range w.Domains() {
+		t.Run(d.Name, func(t *testing.T) {
+			code, out, stderr := run(t, "check", "--lab", "--format", "json", d.Name)
+			var tr trace.Trace
+			if err := json.Unmarshal([]byte(out), &tr); err != nil {
+				t.Fatalf("JSON output does not parse: %v (%s)", err, stderr)
+			}
+			got, want := findingCodes(tr.Findings), slices.Clone(d.Findings)
+			slices.Sort(want)
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				for _, f := range tr.Findings {
+					t.Logf("%s %s %s %s: %s", f.Code, f.Zone, f.Server, f.Address, f.Explanation)
+				}
+				t.Errorf("findings %v, want exactly %v", got, want)
+			}
+			wantCode := ExitOK
+			if trace.HasErrors(tr.Findings) {
+				wantCode = ExitFailed
+			}
+			if code != wantCode {
+				t.Errorf("exit %d, want %d", code, wantCode)
+			}
+			golden(t, filepath.Join(goldenDir, "check", strings.TrimSuffix(d.Name, ".")+".json"), out)
+			_, out, _ = run(t, "check", "--lab", "--no-color", d.Name)
+			golden(t, filepath.Join(goldenDir, "check", strings.TrimSuffix(d.Name, ".")+".txt"), out)
+		})
+	}
+}
+
+// findingCodes returns the distinct codes of fs, sorted.
+func findingCodes(fs []trace.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		if !slices.Contains(out, f.Code) {
+			out = append(out, f.Code)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // TestSharedCacheAcrossNames traces two names of one zone in one run: the

@@ -38,6 +38,34 @@ func labCommand(e *env) *cli.Command {
 				},
 			},
 			{
+				Name:      "export",
+				Usage:     "write the lab as zone files and one NSD configuration per server, to serve it with real NSD",
+				ArgsUsage: "DIR",
+				Flags: []cli.Flag{
+					&cli.IntFlag{Name: "port", Value: 5300, Usage: "the `PORT` every server listens on"},
+				},
+				Action: func(c *cli.Context) error {
+					if c.Args().Len() != 1 {
+						return usageError("lab export takes one directory: nstrace lab export DIR")
+					}
+					port := c.Int("port")
+					if port < 1 || port > 65535 {
+						return usageError("--port %d is out of range (1-65535)", port)
+					}
+					w, err := lab.Default()
+					if err != nil {
+						return err
+					}
+					dir := c.Args().First()
+					if err := lab.Export(w, dir, port); err != nil {
+						return usageError("lab export: %v", err)
+					}
+					fmt.Fprintf(e.stdout, "wrote the lab to %s: one directory per server with nsd.conf and its zone files, named.root, servers.txt\n", dir)
+					fmt.Fprintf(e.stdout, "start each with: nsd -d -c DIR/SERVER/nsd.conf   (README.txt there says which servers NSD cannot imitate)\n")
+					return nil
+				},
+			},
+			{
 				Name:  "serve",
 				Usage: "serve the lab on real UDP and TCP sockets on 127.0.0.0/8 until Ctrl-C",
 				Flags: []cli.Flag{

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,7 +20,7 @@ func traceCommand(e *env) *cli.Command {
 		Description: "Resolves each NAME iteratively from the root servers, asking every server of every zone cut, " +
 			"and prints one table (or JSON object) per name. Several names share one cache, so later traces show " +
 			"cache hits. TYPE is any record type (A, AAAA, MX, TXT, NS, ...; default A).\n\n" +
-			"Exit status: 0 every name resolved (answer, NXDOMAIN or NODATA), 1 a resolution failed, 2 usage error, 130 interrupted.",
+			"Exit status: 0 every name resolved (answer, NXDOMAIN or NODATA) with no error finding, 1 a resolution failed or an error was found on the way, 2 usage error, 130 interrupted.",
 		Flags:  append(resolverFlags(), outputFlags(traceFormats)...),
 		Action: func(c *cli.Context) error { return runTrace(c, e) },
 	}
@@ -143,29 +141,7 @@ func runTrace(c *cli.Context, e *env) error {
 	}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows")}
-	code := ExitOK
-	for i, name := range q.names {
-		t := trace.Run(c.Context, r, name, q.qtype, opts)
-		if format == "json" {
-			err = trace.WriteJSON(e.stdout, t)
-		} else {
-			if i > 0 {
-				fmt.Fprintln(e.stdout)
-			}
-			err = trace.WriteTable(e.stdout, t, table)
-		}
-		if err != nil {
-			return &exitError{code: ExitFailed, err: fmt.Errorf("writing output: %w", err)}
-		}
-		if errors.Is(c.Context.Err(), context.Canceled) {
-			return &exitError{code: ExitInterrupted, err: errors.New("interrupted: the trace so far is above")}
-		}
-		if t.Outcome.Status == "servfail" {
-			code = ExitFailed
-		}
-	}
-	if code != ExitOK {
-		return silentExit(code)
-	}
-	return nil
+	return emit(c, e, format, table, q.names, func(name string) *trace.Trace {
+		return trace.Run(c.Context, r, name, q.qtype, opts)
+	}, func(t *trace.Trace) bool { return t.Outcome.Status == "servfail" || trace.HasErrors(t.Findings) })
 }

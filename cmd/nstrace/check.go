@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/nstrace/nstrace/resolver"
+	"github.com/nstrace/nstrace/trace"
+)
+
+func checkCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "check the delegation of a zone: every parent server, every NS name, every zone server",
+		ArgsUsage: "DOMAIN...",
+		Description: "Traces each DOMAIN's SOA from the root, then asks every server of the parent zone for the " +
+			"delegation, resolves every NS name's addresses from the root, and asks every server of the zone for " +
+			"its SOA and NS records. Reports every finding with its code, in plain words, with the fix. " +
+			"A name inside a zone (www.example.com) checks the zone that holds it.\n\n" +
+			"Exit status: 0 no error found, 1 errors found, 2 usage error, 130 interrupted.",
+		Flags:  append(resolverFlags(), outputFlags(traceFormats)...),
+		Action: func(c *cli.Context) error { return runCheck(c, e) },
+	}
+}
+
+func runCheck(c *cli.Context, e *env) error {
+	format := c.String("format")
+	if !slices.Contains(traceFormats, format) {
+		return usageError("unknown --format %q: choose one of %s", format, strings.Join(traceFormats, ", "))
+	}
+	if c.Args().Len() == 0 {
+		return usageError("no domain given: nstrace check DOMAIN...")
+	}
+	var names []string
+	for _, a := range c.Args().Slice() {
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			return usageError("flag %s comes after a domain: put flags before the domains", a)
+		}
+		n, err := parseName(a)
+		if err != nil {
+			return err
+		}
+		names = append(names, n)
+	}
+	cfg, err := resolverConfig(c)
+	if err != nil {
+		return err
+	}
+	net, err := openNetwork(c, &cfg)
+	if err != nil {
+		return err
+	}
+	r := &resolver.Resolver{Transport: net.transport, Config: cfg, Hints: net.hints, Cache: resolver.NewCache(resolver.SystemClock{})}
+	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
+	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows")}
+	return emit(c, e, format, table, names, func(name string) *trace.Trace {
+		return trace.CheckZone(c.Context, r, name, opts)
+	}, func(t *trace.Trace) bool { return trace.HasErrors(t.Findings) })
+}
+
+// emit runs one job per name, writes each result as it comes, and turns
+// the results into the exit status: failed(t) true for any result means 1.
+func emit(c *cli.Context, e *env, format string, table trace.TableOptions, names []string, job func(string) *trace.Trace, failed func(*trace.Trace) bool) error {
+	code := ExitOK
+	for i, name := range names {
+		t := job(name)
+		var err error
+		if format == "json" {
+			err = trace.WriteJSON(e.stdout, t)
+		} else {
+			if i > 0 {
+				fmt.Fprintln(e.stdout)
+			}
+			err = trace.WriteTable(e.stdout, t, table)
+		}
+		if err != nil {
+			return &exitError{code: ExitFailed, err: fmt.Errorf("writing output: %w", err)}
+		}
+		if c.Context.Err() != nil {
+			return &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted: the results so far are above")}
+		}
+		if failed(t) {
+			code = ExitFailed
+		}
+	}
+	if code != ExitOK {
+		return silentExit(code)
+	}
+	return nil
+}

@@ -285,8 +285,8 @@ func ClassifyError(err error) (Kind, string) {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return KindError, "cancelled"
-	case errors.Is(err, ErrBadResponse):
-		return KindError, "bad response: " + err.Error()
+	case isBadResponse(err):
+		return KindError, "bad response: " + strings.TrimPrefix(err.Error(), "bad response: ")
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 		return KindTimeout, "no reply in time"
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EAFNOSUPPORT), errors.Is(err, syscall.EADDRNOTAVAIL):

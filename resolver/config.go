@@ -33,7 +33,10 @@ type Config struct {
 	// MaxGluelessPerReferral caps how many NS names without glue one
 	// referral may make the resolver look up (the NXNSAttack defence).
 	MaxGluelessPerReferral int
-	// MaxInFlight caps the queries in flight at once for one zone cut.
+	// MaxInFlight caps the queries in flight at once for one zone cut. A
+	// zone with at most this many server addresses has all of them asked at
+	// once; the addresses beyond are asked in further waves of this size,
+	// only while no usable answer has come.
 	MaxInFlight int
 	// EDNSSize is the EDNS0 UDP payload size advertised (RFC 6891); 1232 is
 	// the DNS Flag Day 2020 value. Zero sends no EDNS0.
@@ -57,7 +60,7 @@ const (
 	DefaultMaxDepth               = 6
 	DefaultMaxCNAMEChain          = 16
 	DefaultMaxGluelessPerReferral = 4
-	DefaultMaxInFlight            = 16
+	DefaultMaxInFlight            = 32
 	DefaultEDNSSize               = 1232
 )
 

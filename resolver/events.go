@@ -98,9 +98,13 @@ type StepFinished struct {
 	GluelessSkipped []string
 	// Cyclic lists NS names whose lookup would have needed the resolution
 	// already in progress (a cyclic dependency).
-	Cyclic  []string
-	Failure Reason
-	Detail  string // plain words for Failure
+	Cyclic []string
+	// NotAsked counts server addresses not asked: a usable answer came
+	// before their wave (more than MaxInFlight addresses), or the resolution
+	// had to stop.
+	NotAsked int
+	Failure  Reason
+	Detail   string // plain words for Failure
 }
 
 // ResolutionFinished closes a resolution with its Outcome.

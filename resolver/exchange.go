@@ -27,15 +27,30 @@ const (
 // context.DeadlineExceeded (the server did not answer in time),
 // syscall.ECONNREFUSED or syscall.EHOSTUNREACH (nothing listens there),
 // syscall.ENETUNREACH, syscall.EAFNOSUPPORT or syscall.EADDRNOTAVAIL (this
-// machine has no route for that address family), ErrBadResponse (only
-// replies that did not match the query arrived).
+// machine has no route for that address family), ErrBadResponse or any
+// error with a method BadResponse() bool that returns true (only junk, or
+// replies that did not match the query, arrived).
 type Transport interface {
 	Exchange(ctx context.Context, proto string, server netip.AddrPort, query *dns.Msg) (reply *dns.Msg, rtt time.Duration, err error)
 }
 
 // ErrBadResponse means a server sent something that is not a reply to the
 // query that was sent: junk, or a message whose ID or question differ.
-var ErrBadResponse = errors.New("bad response")
+// Transports that do not import this package (the lab's) report the same by
+// returning an error with a method BadResponse() bool that returns true.
+var ErrBadResponse error = badResponse{}
+
+type badResponse struct{}
+
+func (badResponse) Error() string     { return "bad response" }
+func (badResponse) BadResponse() bool { return true }
+
+// isBadResponse reports whether err says that what came back was not a
+// reply to the query.
+func isBadResponse(err error) bool {
+	var br interface{ BadResponse() bool }
+	return errors.As(err, &br) && br.BadResponse()
+}
 
 // NetTransport exchanges real UDP and TCP messages. The zero value is ready
 // to use.

@@ -21,6 +21,9 @@ type fakeNet struct {
 	handlers map[netip.Addr]func(proto string, q *dns.Msg) *dns.Msg
 	queries  atomic.Int64
 	log      []string // "addr proto qname qtype"
+	inFlight atomic.Int64
+	maxSeen  atomic.Int64
+	hold     time.Duration // how long each exchange takes (real time), to make overlap visible
 }
 
 func newFakeNet() *fakeNet {
@@ -35,6 +38,11 @@ func (f *fakeNet) handle(addr string, h func(proto string, q *dns.Msg) *dns.Msg)
 
 func (f *fakeNet) Exchange(ctx context.Context, proto string, server netip.AddrPort, q *dns.Msg) (*dns.Msg, time.Duration, error) {
 	f.queries.Add(1)
+	n := f.inFlight.Add(1)
+	defer f.inFlight.Add(-1)
+	for m := f.maxSeen.Load(); n > m && !f.maxSeen.CompareAndSwap(m, n); m = f.maxSeen.Load() {
+	}
+	time.Sleep(f.hold)
 	f.mu.Lock()
 	f.log = append(f.log, server.Addr().String()+" "+proto+" "+q.Question[0].Name+" "+dns.TypeToString[q.Question[0].Qtype])
 	h, ok := f.handlers[server.Addr()]

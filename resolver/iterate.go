@@ -148,7 +148,8 @@ func (r *Resolver) Probe(ctx context.Context, zone, name string, qtype uint16, t
 	if len(ts) == 0 {
 		fin.Failure, fin.Detail = ReasonNoAddress, "no server address to ask"
 	} else {
-		best, all := rn.fanOut(ctx, id, zone, q, ts)
+		best, all, notAsked := rn.fanOut(ctx, id, zone, q, ts)
+		fin.NotAsked = notAsked
 		replies = make([]ProbeReply, len(ts))
 		for _, a := range all {
 			replies[a.idx] = ProbeReply{Target: Target{a.t.name, a.t.addr}, RTT: time.Duration(a.rtt), Response: a.resp}
@@ -526,7 +527,8 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q question, depth i
 		return stepResult{id: id, failure: fin.Failure, detail: fin.Detail}
 	}
 
-	best, all := rn.fanOut(ctx, id, ns.zone, q, targets)
+	best, all, notAsked := rn.fanOut(ctx, id, ns.zone, q, targets)
+	fin.NotAsked = notAsked
 	if best == nil {
 		fin.Failure, fin.Detail = rn.whyFailed(ctx, ns.zone, all)
 		rn.obs.Observe(fin)
@@ -598,43 +600,46 @@ type exchangeResult struct {
 	rtt  int64
 }
 
-// fanOut asks every target at once (at most MaxInFlight in flight) and
-// returns the usable response to use, and every response received by then.
+// fanOut asks the targets in waves of at most MaxInFlight at once and
+// returns the usable response to use, every response received by then,
+// and how many targets were never asked. A zone with at most MaxInFlight
+// addresses has every address asked at once; beyond that, a further wave
+// is sent only while no usable response has come (unless waitAll), so a
+// referral to hundreds of servers cannot become a flood.
+//
 // Over a real network it returns at the first usable response; the other
-// exchanges go on until their own timeouts and their events still reach the
-// observer. Over a simulated network it waits for all of them and takes the
-// fastest, so that traces do not depend on goroutine scheduling.
-func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, targets []target) (*exchangeResult, []exchangeResult) {
+// exchanges of its wave go on until their own timeouts and their events
+// still reach the observer. Over a simulated network it waits for the
+// whole wave and takes the fastest, so that traces do not depend on
+// goroutine scheduling.
+func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, targets []target) (*exchangeResult, []exchangeResult, int) {
 	results := make(chan exchangeResult, len(targets))
-	sem := make(chan struct{}, rn.cfg.MaxInFlight)
-	rn.late.Add(len(targets))
-	for i, t := range targets {
-		go func() {
-			defer rn.late.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				reason, _ := rn.stopped(ctx)
-				results <- exchangeResult{idx: i, t: t, resp: Response{Kind: KindError, Detail: "not asked: " + stopDetail[reason]}}
-				return
-			}
-			defer func() { <-sem }()
-			results <- rn.exchange(ctx, step, zone, q, i, t)
-		}()
-	}
 	var best *exchangeResult
 	var all []exchangeResult
-	for range targets {
-		r := <-results
-		all = append(all, r)
-		if r.resp.Kind.Usable() && (best == nil || r.rtt < best.rtt || (r.rtt == best.rtt && r.idx < best.idx)) {
-			best = &r
+	for start := 0; start < len(targets); start += rn.cfg.MaxInFlight {
+		end := min(start+rn.cfg.MaxInFlight, len(targets))
+		rn.late.Add(end - start)
+		for i := start; i < end; i++ {
+			go func() {
+				defer rn.late.Done()
+				results <- rn.exchange(ctx, step, zone, q, i, targets[i])
+			}()
 		}
-		if best != nil && !rn.simulated && !rn.waitAll {
-			break
+		for range end - start {
+			r := <-results
+			all = append(all, r)
+			if r.resp.Kind.Usable() && (best == nil || r.rtt < best.rtt || (r.rtt == best.rtt && r.idx < best.idx)) {
+				best = &r
+			}
+			if best != nil && !rn.simulated && !rn.waitAll {
+				return best, all, len(targets) - end
+			}
+		}
+		if _, stop := rn.stopped(ctx); stop || (best != nil && !rn.waitAll) {
+			return best, all, len(targets) - end
 		}
 	}
-	return best, all
+	return best, all, 0
 }
 
 // exchange asks one address, retrying after a timeout and over TCP after
@@ -659,7 +664,7 @@ func (rn *run) exchange(ctx context.Context, step int, zone string, q question, 
 		if err != nil {
 			resp.Kind, resp.Detail = ClassifyError(err)
 			resp.Rcode = -1
-			resp.BadReply = errors.Is(err, ErrBadResponse)
+			resp.BadReply = isBadResponse(err)
 			if resp.Kind == KindTimeout {
 				rtt = rn.cfg.Timeout
 				if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -394,3 +394,42 @@ func TestCyclicDependencyAcrossZones(t *testing.T) {
 		t.Errorf("%d queries: the cycle should be seen as soon as a zone is needed again", res.Queries)
 	}
 }
+
+// TestManyServersAreAskedInWaves: a referral to 500 servers with glue, of
+// which only two answer. Every address is asked at most once, never more
+// than MaxInFlight at a time, and the answer still comes.
+func TestManyServersAreAskedInWaves(t *testing.T) {
+	f, hints := world(t)
+	f.hold = time.Millisecond
+	recs := []string{"a.gtld.com. 172800 IN A 127.0.0.2"}
+	for i := 1; i <= 500; i++ {
+		addr := fmt.Sprintf("127.0.%d.%d", 5+i/250, i%250+1)
+		if i == 17 || i == 342 {
+			addr = fmt.Sprintf("127.0.0.%d", 100+i%100)
+			f.handle(addr, zoneServer(t, "many.com.", "www.many.com. 300 IN A 127.10.0.7"))
+		}
+		recs = append(recs, fmt.Sprintf("many.com. 3600 IN NS ns%03d.many.com.", i), fmt.Sprintf("ns%03d.many.com. 3600 IN A %s", i, addr))
+	}
+	f.handle("127.0.0.2", zoneServer(t, "com.", recs...))
+	r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+	res := r.Resolve(context.Background(), "www.many.com.", dns.TypeA)
+	if res.Status != StatusAnswer {
+		t.Fatalf("status %v (%s), want an answer", res.Status, res.Detail)
+	}
+	seen := map[string]int{}
+	for _, e := range log.events {
+		if x, ok := e.(Exchanged); ok {
+			seen[x.Addr.String()]++
+			if seen[x.Addr.String()] > 1+r.Config.Retries {
+				t.Fatalf("%s asked %d times", x.Addr, seen[x.Addr.String()])
+			}
+		}
+	}
+	if m := f.maxSeen.Load(); m > int64(r.Config.MaxInFlight) {
+		t.Errorf("%d queries in flight at once, over MaxInFlight %d", m, r.Config.MaxInFlight)
+	}
+	last := log.steps()[len(log.steps())-1]
+	if last.NotAsked != 500-r.Config.MaxInFlight {
+		t.Errorf("%d addresses not asked, want %d (the first wave answered)", last.NotAsked, 500-r.Config.MaxInFlight)
+	}
+}

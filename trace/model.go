@@ -86,6 +86,9 @@ type Step struct {
 	GluelessSkipped []string `json:"glueless_skipped,omitempty"`
 	// Cyclic lists NS names that could only be resolved through the zone itself.
 	Cyclic []string `json:"cyclic,omitempty"`
+	// NotAsked counts server addresses not asked: more than the resolver
+	// asks at once, and an answer came first (or the resolution stopped).
+	NotAsked int `json:"not_asked,omitempty"`
 	// Probe says what a delegation-check step asked every server (nstrace check only).
 	Probe    string       `json:"probe,omitempty"`
 	Failure  string       `json:"failure,omitempty"` // why no server gave a usable answer

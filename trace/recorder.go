@@ -88,6 +88,7 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			st.s.Cache.TTL = &ttl
 		}
 		st.s.GluelessSkipped = e.GluelessSkipped
+		st.s.NotAsked = e.NotAsked
 		st.s.Cyclic = e.Cyclic
 		if e.Failure != resolver.ReasonNone {
 			st.s.Kind, st.s.Failure, st.s.Detail = "failed", e.Failure.String(), e.Detail

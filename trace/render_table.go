@@ -225,6 +225,8 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 		rows = append(rows, append(head, p.paint(ansiRed, "✗ "+s.Failure), "", "", "", p.paint(ansiRed, s.Detail)+tr.mark(s.ID, "")))
 	} else if len(s.GluelessSkipped) > 0 {
 		rows = append(rows, append(head, p.paint(ansiYellow, "not looked up"), "", "", "", fmt.Sprintf("%d NS without glue skipped (limit)", len(s.GluelessSkipped))))
+	} else if s.NotAsked > 0 {
+		rows = append(rows, append(head, p.paint(ansiDim, fmt.Sprintf("%d more addresses", s.NotAsked)), "", "", "", p.paint(ansiDim, "not asked: an answer came first")))
 	} else if m := tr.mark(s.ID, ""); m != "" {
 		rows = append(rows, append(head, "", "", "", "", strings.TrimSpace(m)))
 	}

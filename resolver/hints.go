@@ -106,11 +106,11 @@ func ParseHints(r io.Reader, filename string) (*Hints, error) {
 			if !contains(h.Names, name) {
 				h.Names = append(h.Names, name)
 			}
-		case *dns.A:
-			a, _ := netip.AddrFromSlice(v.A.To4())
-			addrs[owner] = append(addrs[owner], a)
-		case *dns.AAAA:
-			a, _ := netip.AddrFromSlice(v.AAAA.To16())
+		case *dns.A, *dns.AAAA:
+			a := rrAddr(v)
+			if !a.IsValid() {
+				return nil, fmt.Errorf("%w: %s:%d: %s record for %q has no address", ErrBadHints, filename, line, dns.TypeToString[rr.Header().Rrtype], owner)
+			}
 			addrs[owner] = append(addrs[owner], a)
 		default:
 			return nil, fmt.Errorf("%w: %s:%d: record type %s is not allowed in a hints file (only NS, A, AAAA)", ErrBadHints, filename, line, dns.TypeToString[rr.Header().Rrtype])

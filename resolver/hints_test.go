@@ -42,6 +42,7 @@ func TestParseHintsErrors(t *testing.T) {
 		{"bad address", ". 3600 NS a.root.\na.root. 3600 A 300.1.1.1\n", "hints.txt:2:"},
 		{"binary", "\x00\x01\x02\xff", "hints.txt:1: not a text file"},
 		{"directive", "$ORIGIN example.\n", "hints.txt:1: directive \"$ORIGIN\""},
+		{"A without address (found by FuzzParseHints)", ". NS g.root.\ng.root. A\n", "hints.txt:2: A record for \"g.root.\" has no address"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

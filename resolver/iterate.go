@@ -743,11 +743,13 @@ func rrsets(rrs []dns.RR) [][]dns.RR {
 func rrAddr(rr dns.RR) netip.Addr {
 	switch v := rr.(type) {
 	case *dns.A:
-		a, _ := netip.AddrFromSlice(v.A.To4())
-		return a
+		if a, ok := netip.AddrFromSlice(v.A.To4()); ok {
+			return a
+		}
 	case *dns.AAAA:
-		a, _ := netip.AddrFromSlice(v.AAAA.To16())
-		return a
+		if a, ok := netip.AddrFromSlice(v.AAAA.To16()); ok && !a.Is4In6() {
+			return a
+		}
 	}
 	return netip.Addr{}
 }

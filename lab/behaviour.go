@@ -43,6 +43,33 @@ const (
 	// to authoritative replies (AA=1): an A record for www.mydomain.com
 	// in additional and an NS RRset for com in authority.
 	BehaviourPoison
+	// BehaviourGarbage answers every query with bytes that are not a DNS
+	// message: 37 fixed pseudo-random bytes (over TCP with a length
+	// prefix announcing 37).
+	BehaviourGarbage
+	// BehaviourCutoff answers with its reply cut to its first 20 bytes (or
+	// fewer, so that what is left never parses): a message cut short, not
+	// one with the TC bit.
+	BehaviourCutoff
+	// BehaviourSelfRef answers every query for a name in its zones with a
+	// referral to the very zone it is asked about: NOERROR, AA=0, the
+	// zone's apex NS RRset in authority and its glue in additional.
+	BehaviourSelfRef
+	// BehaviourRefer answers every query with a sideways referral to
+	// Behaviour.Zone: NOERROR, AA=0, the NS RRset that the zone's parent
+	// in the world publishes, and the parent's glue for it.
+	BehaviourRefer
+	// BehaviourEndlessCNAME answers every name nK.ZONE (K a number, ZONE
+	// a zone it hosts) with a CNAME to n(K+1).ZONE, AA=1: a CNAME chain
+	// without end. Other names are answered normally.
+	BehaviourEndlessCNAME
+	// BehaviourTCDropTCP answers every UDP query with TC=1 and empty
+	// sections, and accepts TCP connections only to reset them at once.
+	BehaviourTCDropTCP
+	// BehaviourTCPPartial answers every UDP query with TC=1 and empty
+	// sections; over TCP it announces the full reply in the length prefix
+	// but sends only its first half, then closes the connection.
+	BehaviourTCPPartial
 )
 
 // behaviourNames maps each kind to its keyword in world.conf.
@@ -59,6 +86,13 @@ var behaviourNames = map[BehaviourKind]string{
 	BehaviourWrongQuestion: "wrong-question",
 	BehaviourTCNoTCP:       "tc-notcp",
 	BehaviourPoison:        "poison",
+	BehaviourGarbage:       "garbage",
+	BehaviourCutoff:        "cutoff",
+	BehaviourSelfRef:       "selfref",
+	BehaviourRefer:         "refer",
+	BehaviourEndlessCNAME:  "endless-cname",
+	BehaviourTCDropTCP:     "tc-droptcp",
+	BehaviourTCPPartial:    "tcp-partial",
 }
 
 // String returns the keyword of the kind, as written in world.conf.
@@ -75,6 +109,9 @@ type Behaviour struct {
 	Kind BehaviourKind
 	// Delay is the extra time before an answer (BehaviourDelay only).
 	Delay time.Duration
+	// Zone is the zone a sideways referral points to, a lower-case FQDN
+	// (BehaviourRefer only).
+	Zone string
 }
 
 // maxDelay bounds the delay= parameter so that a typo cannot hang a test.
@@ -82,20 +119,36 @@ const maxDelay = time.Minute
 
 // ParseBehaviour parses a behaviour as written in world.conf: "ok",
 // "refuse", "servfail", "drop", "noaa", "upward", "wrong-id",
-// "wrong-question", "tc-notcp", "poison" or "delay=MS", where MS is a
-// number of milliseconds ("delay=250") or a Go duration ("delay=1.5s").
-// Keywords are case-insensitive.
+// "wrong-question", "tc-notcp", "poison", "garbage", "cutoff", "selfref",
+// "endless-cname", "tc-droptcp", "tcp-partial", "delay=MS", where MS is a
+// number of milliseconds ("delay=250") or a Go duration ("delay=1.5s"),
+// or "refer=ZONE", ZONE a domain name. Keywords are case-insensitive.
+//
+// ParseBehaviour only checks the syntax of refer=ZONE; Load checks that
+// some zone of the world delegates ZONE.
 func ParseBehaviour(s string) (Behaviour, error) {
 	word, arg, hasArg := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "=")
 	for kind, name := range behaviourNames {
 		if name != word {
 			continue
 		}
-		if kind != BehaviourDelay {
+		switch kind {
+		case BehaviourDelay, BehaviourRefer:
+		default:
 			if hasArg {
 				return Behaviour{}, fmt.Errorf("behaviour %q takes no parameter", word)
 			}
 			return Behaviour{Kind: kind}, nil
+		}
+		if kind == BehaviourRefer {
+			if !hasArg || arg == "" {
+				return Behaviour{}, fmt.Errorf("behaviour %q needs a parameter: refer=ZONE", word)
+			}
+			zone, err := canonicalName(arg)
+			if err != nil {
+				return Behaviour{}, fmt.Errorf("behaviour %q: %v", s, err)
+			}
+			return Behaviour{Kind: BehaviourRefer, Zone: zone}, nil
 		}
 		if !hasArg {
 			return Behaviour{}, fmt.Errorf("behaviour %q needs a parameter: delay=MS", word)
@@ -109,14 +162,18 @@ func ParseBehaviour(s string) (Behaviour, error) {
 		}
 		return Behaviour{Kind: BehaviourDelay, Delay: d}, nil
 	}
-	return Behaviour{}, fmt.Errorf("unknown behaviour %q (want ok, refuse, servfail, drop, noaa, upward, wrong-id, wrong-question, tc-notcp, poison or delay=MS)", s)
+	return Behaviour{}, fmt.Errorf("unknown behaviour %q (want ok, refuse, servfail, drop, noaa, upward, wrong-id, wrong-question, tc-notcp, poison, garbage, cutoff, selfref, endless-cname, tc-droptcp, tcp-partial, delay=MS or refer=ZONE)", s)
 }
 
 // String returns the behaviour in the form ParseBehaviour accepts,
-// for example "drop" or "delay=250ms".
+// for example "drop", "delay=250ms" or "refer=example.com" (the zone
+// without its final dot).
 func (b Behaviour) String() string {
-	if b.Kind == BehaviourDelay {
+	switch b.Kind {
+	case BehaviourDelay:
 		return "delay=" + b.Delay.String()
+	case BehaviourRefer:
+		return "refer=" + trimDot(b.Zone)
 	}
 	return b.Kind.String()
 }

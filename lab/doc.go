@@ -1,7 +1,8 @@
 // Package lab is a small simulated DNS network for nstrace: a root, a few
-// TLDs and some thirty second-level domains, healthy ones and one
-// deliberately broken domain per finding code of nstrace's diagnosis, all
-// on 127.0.0.0/8 and all offline. It is used for teaching (nstrace lab
+// TLDs and some forty second-level domains, healthy ones, one
+// deliberately broken domain per finding code of nstrace's diagnosis, and
+// hostile servers a resolver must survive without hanging, crashing or
+// believing them, all on 127.0.0.0/8 and all offline. It is used for teaching (nstrace lab
 // serve, nstrace lab list) and for tests.
 //
 // # A world
@@ -39,13 +40,24 @@
 // An address the world does not know fails at once with an error wrapping
 // syscall.EHOSTUNREACH; a server that drops queries fails at once with an
 // error wrapping os.ErrDeadlineExceeded; TCP to a tc-notcp server fails
-// with syscall.ECONNREFUSED. Nothing sleeps.
+// with syscall.ECONNREFUSED, to a tc-droptcp server with
+// syscall.ECONNRESET. Nothing sleeps. When a server sends something that
+// is not a DNS reply at all (garbage, a message cut short), the reply is
+// nil and the error has a method BadResponse() bool that returns true:
+//
+//	var bad interface{ BadResponse() bool }
+//	if errors.As(err, &bad) && bad.BadResponse() {
+//		// err says what came: "bad response: 37 bytes that are not a DNS message"
+//	}
+//
+// MaxInFlight tells the most Exchange calls there have been at once.
 //
 // # On real sockets
 //
 // Serve puts every server of a world on its own loopback address, over
 // UDP and TCP, at one port. Here behaviours happen in real time: a drop
-// server never answers, a delay server sleeps.
+// server never answers, a delay server sleeps, a garbage server sends its
+// bytes, a tc-droptcp server resets TCP connections.
 //
 //	l, err := lab.Serve(w, 5353)
 //	defer l.Close()
@@ -62,12 +74,18 @@
 // servfail, drop, noaa, delay=MS, upward (an upward referral to the root
 // for every query), wrong-id (the reply's ID is the query's plus one),
 // wrong-question (a forged question name), tc-notcp (TC=1 over UDP, TCP
-// refused) or poison (out-of-bailiwick records in authoritative replies).
+// refused), poison (out-of-bailiwick records in authoritative replies),
+// garbage (bytes that are not a DNS message), cutoff (replies cut to 20
+// bytes), selfref (a referral to the zone asked about), refer=ZONE (a
+// sideways referral to ZONE), endless-cname (nK.ZONE is a CNAME to
+// n(K+1).ZONE), tc-droptcp (TC=1 over UDP, TCP connections reset) or
+// tcp-partial (TC=1 over UDP, half a TCP message).
 //
 // # In NSD
 //
 // Export writes an nsd.conf and zone files for every server NSD can
-// reproduce (behaviour ok), to run the lab in real NSD processes:
+// reproduce (behaviour ok; the hostile ones are skipped), to run the lab
+// in real NSD processes:
 //
 //	err := lab.Export(w, "/tmp/lab-nsd", 5353)
 //	// nsd -d -c /tmp/lab-nsd/a.root-servers.net/nsd.conf

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -270,17 +271,27 @@ func (wk *walker) resolve(ctx context.Context, name string, qtype uint16, depth 
 	return outcome{}, errors.New("too many steps")
 }
 
+// walkerTimeout is how long the walker waits for one reply, as nstrace's
+// resolver by default: a server that answers later has timed out.
+const walkerTimeout = 2 * time.Second
+
 // ask tries every server in turn until one gives a usable reply: one that
 // matches the query (ID, question) with NOERROR or NXDOMAIN, over TCP if
-// the UDP reply was truncated.
+// the UDP reply was truncated, within walkerTimeout.
 func (wk *walker) ask(ctx context.Context, servers []netip.Addr, name string, qtype uint16) (*dns.Msg, error) {
 	var errs []error
 	for _, s := range servers {
 		wk.steps++
 		q := query(name, qtype)
-		reply, _, err := wk.n.Exchange(ctx, "udp", netip.AddrPortFrom(s, 53), q)
+		exchange := func(proto string) (*dns.Msg, error) {
+			ctx, cancel := context.WithTimeout(ctx, walkerTimeout)
+			defer cancel()
+			r, _, err := wk.n.Exchange(ctx, proto, netip.AddrPortFrom(s, 53), q)
+			return r, err
+		}
+		reply, err := exchange("udp")
 		if err == nil && reply.Truncated {
-			reply, _, err = wk.n.Exchange(ctx, "tcp", netip.AddrPortFrom(s, 53), q)
+			reply, err = exchange("tcp")
 		}
 		if err == nil && (reply.Id != q.Id || len(reply.Question) != 1 || !strings.EqualFold(reply.Question[0].Name, q.Question[0].Name)) {
 			err = fmt.Errorf("reply does not match the query (id %d, question %v)", reply.Id, reply.Question)

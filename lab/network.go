@@ -22,6 +22,9 @@ type Network struct {
 	w       *World
 	queries atomic.Int64
 	perAddr map[netip.Addr]*atomic.Int64 // fixed keys: read-only map
+	// inFlight counts the Exchange calls in progress, maxInFlight the
+	// most there have been at once.
+	inFlight, maxInFlight atomic.Int64
 }
 
 // NewNetwork returns an in-memory network serving the world w.
@@ -49,6 +52,38 @@ func (n *Network) QueriesTo(addr netip.Addr) int64 {
 	return 0
 }
 
+// MaxInFlight returns the highest number of Exchange calls that have been
+// in progress at the same time since the network was created, counted
+// from the entry of each call to its return. Exchange never waits, so
+// this measures how many exchanges a caller starts at once.
+func (n *Network) MaxInFlight() int64 { return n.maxInFlight.Load() }
+
+// enter counts one more Exchange in progress and returns the function
+// that counts it out.
+func (n *Network) enter() func() {
+	now := n.inFlight.Add(1)
+	for {
+		top := n.maxInFlight.Load()
+		if now <= top || n.maxInFlight.CompareAndSwap(top, now) {
+			break
+		}
+	}
+	return func() { n.inFlight.Add(-1) }
+}
+
+// badResponseError is the error of an exchange whose reply is not a DNS
+// reply at all: bytes that are not a DNS message, a message cut short.
+// Its method BadResponse lets a resolver tell it from a network error
+// (errors.As with an interface{ BadResponse() bool }).
+type badResponseError struct {
+	what string // what came, e.g. "37 bytes that are not a DNS message"
+}
+
+func (e *badResponseError) Error() string { return "bad response: " + e.what }
+
+// BadResponse reports that the server sent something, but no DNS reply.
+func (e *badResponseError) BadResponse() bool { return true }
+
 // Exchange sends query to the server at the address of server (the port is
 // ignored) over proto, "udp" or "tcp", and returns the reply and the
 // simulated round-trip time.
@@ -57,12 +92,22 @@ func (n *Network) QueriesTo(addr netip.Addr) int64 {
 // never shares memory with the lab. An address the world does not know
 // fails at once with an error wrapping syscall.EHOSTUNREACH, and so does a
 // TCP exchange with a tc-notcp server with syscall.ECONNREFUSED (neither
-// is counted by Queries). A server that drops the query fails at once with an error wrapping
-// os.ErrDeadlineExceeded, as does one whose delay reaches the deadline of
-// ctx. Over UDP a reply larger than the query's EDNS0 payload size (512
-// bytes without EDNS0) comes back truncated, with TC=1; over TCP the
-// round-trip time counts one more round trip for the handshake.
+// is counted by Queries). A TCP exchange with a tc-droptcp server fails
+// at once with an error wrapping syscall.ECONNRESET. A server that drops
+// the query fails at once with an error wrapping os.ErrDeadlineExceeded,
+// as does one whose delay reaches the deadline of ctx.
+//
+// When what the server sends is not a DNS reply at all (a garbage server's
+// bytes, a cutoff server's message cut short, a tcp-partial server's TCP
+// message that ends before the length it announced), the reply is nil and
+// the error has a method BadResponse() bool that returns true; its text
+// says what came, e.g. "bad response: 37 bytes that are not a DNS message".
+//
+// Over UDP a reply larger than the query's EDNS0 payload size (512 bytes
+// without EDNS0) comes back truncated, with TC=1; over TCP the round-trip
+// time counts one more round trip for the handshake.
 func (n *Network) Exchange(ctx context.Context, proto string, server netip.AddrPort, query *dns.Msg) (reply *dns.Msg, rtt time.Duration, err error) {
+	defer n.enter()()
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
@@ -99,6 +144,11 @@ func (n *Network) Exchange(ctx context.Context, proto string, server netip.AddrP
 	}
 	n.queries.Add(1)
 	n.perAddr[addr].Add(1)
+	if proto == "tcp" && s.behaviour.Kind == BehaviourTCDropTCP {
+		// The server accepts the connection and resets it at once.
+		return nil, 0, &net.OpError{Op: "read", Net: proto, Addr: netAddr(proto, server),
+			Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	}
 
 	timeout := &net.OpError{Op: "read", Net: proto, Addr: netAddr(proto, server), Err: os.ErrDeadlineExceeded}
 	r, delay := s.respond(q, proto)
@@ -116,6 +166,24 @@ func (n *Network) Exchange(ctx context.Context, proto string, server netip.AddrP
 		rtt += s.rtt // the handshake
 	}
 	fit(r, q, proto)
+	if proto == "tcp" && s.behaviour.Kind == BehaviourTCPPartial {
+		return nil, 0, &badResponseError{"TCP message cut short"}
+	}
+	raw, isRaw, err := s.wireBytes(r)
+	if err != nil {
+		return nil, 0, fmt.Errorf("lab: server %s: packing reply: %w", s.name, err)
+	}
+	if isRaw {
+		// What a client gets: bytes it cannot take for a DNS message.
+		if new(dns.Msg).Unpack(raw) == nil {
+			return nil, 0, fmt.Errorf("lab: server %s: its %d bytes of %s parse as a DNS message", s.name, len(raw), s.behaviour)
+		}
+		if s.behaviour.Kind == BehaviourCutoff {
+			full, _ := r.Pack()
+			return nil, 0, &badResponseError{fmt.Sprintf("a DNS message cut short (%d of %d bytes)", len(raw), len(full))}
+		}
+		return nil, 0, &badResponseError{fmt.Sprintf("%d bytes that are not a DNS message", len(raw))}
+	}
 	wire, err = r.Pack()
 	if err != nil {
 		return nil, 0, fmt.Errorf("lab: server %s: packing reply: %w", s.name, err)

@@ -2,8 +2,10 @@ package lab
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -15,19 +17,29 @@ import (
 // Listener is a world served on real loopback sockets; see Serve.
 type Listener struct {
 	servers []*dns.Server
+	raws    []*rawTCP
 	addrs   []netip.AddrPort
 	done    chan struct{} // closed by Close: aborts pending delays
 	wg      sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// Replies that UDP servers with a delay will send later, on timers
+	// (see after); Close stops them.
+	timersMu sync.Mutex
+	timers   map[*time.Timer]bool
+	stopped  bool
 }
 
 // Serve serves the world on real sockets: every server listens on its own
 // 127.x.y.z address at port, over UDP and TCP (a tc-notcp server on UDP
 // only, so that TCP connections to it are refused). Behaviours happen in
 // real time here: a drop server never replies, a delay server sleeps
-// before replying. With port 0, Serve picks a port that is free on every
+// before replying, a garbage server sends its bytes as the UDP datagram
+// or the TCP message, a tc-droptcp server resets every TCP connection it
+// accepts, a tcp-partial server sends half of the TCP message it
+// announces and closes. With port 0, Serve picks a port that is free on every
 // address. Serve returns once every socket listens; Close stops them all.
 //
 // On Linux the whole of 127.0.0.0/8 reaches the loopback interface, so no
@@ -54,7 +66,7 @@ func Serve(w *World, port int) (*Listener, error) {
 
 // serveOn starts every server at port (0: the port the first one gets).
 func serveOn(w *World, port int) (*Listener, error) {
-	l := &Listener{done: make(chan struct{})}
+	l := &Listener{done: make(chan struct{}), timers: map[*time.Timer]bool{}}
 	for _, s := range w.servers {
 		ap := netip.AddrPortFrom(s.addr, uint16(port))
 		pc, err := net.ListenPacket("udp", ap.String())
@@ -66,9 +78,10 @@ func serveOn(w *World, port int) (*Listener, error) {
 			port = pc.LocalAddr().(*net.UDPAddr).Port
 			ap = netip.AddrPortFrom(s.addr, uint16(port))
 		}
-		srvs := []*dns.Server{{PacketConn: pc, UDPSize: dns.MaxMsgSize, Handler: &handler{s: s, proto: "udp", done: l.done}}}
+		srvs := []*dns.Server{{PacketConn: pc, UDPSize: dns.MaxMsgSize, Handler: &handler{s: s, proto: "udp", l: l}}}
 		// A tc-notcp server does not listen on TCP at all: the kernel
-		// refuses the connection.
+		// refuses the connection. tc-droptcp and tcp-partial servers break
+		// TCP itself, which dns.Server cannot: they have their own loop.
 		if s.behaviour.Kind != BehaviourTCNoTCP {
 			ln, err := net.Listen("tcp", ap.String())
 			if err != nil {
@@ -76,7 +89,15 @@ func serveOn(w *World, port int) (*Listener, error) {
 				l.Close()
 				return nil, fmt.Errorf("lab: server %s: %w", s.name, err)
 			}
-			srvs = append(srvs, &dns.Server{Listener: ln, Handler: &handler{s: s, proto: "tcp", done: l.done}})
+			switch s.behaviour.Kind {
+			case BehaviourTCDropTCP, BehaviourTCPPartial:
+				r := &rawTCP{ln: ln, s: s, conns: map[net.Conn]bool{}}
+				l.raws = append(l.raws, r)
+				l.wg.Add(1)
+				go func() { defer l.wg.Done(); r.serve() }()
+			default:
+				srvs = append(srvs, &dns.Server{Listener: ln, Handler: &handler{s: s, proto: "tcp", l: l}})
+			}
 		}
 		for _, srv := range srvs {
 			if err := l.start(srv); err != nil {
@@ -120,6 +141,16 @@ func (l *Listener) Addrs() []netip.AddrPort {
 func (l *Listener) Close() error {
 	l.closeOnce.Do(func() {
 		close(l.done)
+		l.timersMu.Lock()
+		l.stopped = true
+		for t := range l.timers {
+			t.Stop()
+		}
+		clear(l.timers)
+		l.timersMu.Unlock()
+		for _, r := range l.raws {
+			r.close()
+		}
 		var errs []error
 		for _, srv := range l.servers {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -134,11 +165,36 @@ func (l *Listener) Close() error {
 	return l.closeErr
 }
 
+// after runs f in d, unless the listener is closed first. A reply sent
+// later this way holds no goroutine while it waits.
+func (l *Listener) after(d time.Duration, f func()) {
+	l.timersMu.Lock()
+	defer l.timersMu.Unlock()
+	if l.stopped {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		l.timersMu.Lock()
+		pending := l.timers[t]
+		delete(l.timers, t)
+		if pending {
+			l.wg.Add(1) // the servers still run: Close has not stopped the timers yet
+		}
+		l.timersMu.Unlock()
+		if pending {
+			defer l.wg.Done()
+			f()
+		}
+	})
+	l.timers[t] = true
+}
+
 // handler serves one server of the world on one transport.
 type handler struct {
 	s     *server
 	proto string
-	done  <-chan struct{}
+	l     *Listener
 }
 
 // ServeDNS implements dns.Handler.
@@ -147,15 +203,134 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 	if reply == nil {
 		return // drop: stay silent, the client times out
 	}
-	if delay > 0 {
+	switch {
+	case delay > 0 && h.proto == "udp":
+		// The UDP socket is all a reply needs: send it from a timer, so
+		// that a slow server holds no goroutine for a client that has
+		// long given up (tests count goroutines).
+		h.l.after(delay, func() { h.send(w, q, reply) })
+		return
+	case delay > 0:
+		// Over TCP the connection's goroutine waits: the ResponseWriter
+		// is not safe to use once ServeDNS has returned.
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
-		case <-h.done:
+		case <-h.l.done:
 			t.Stop()
 			return
 		}
 	}
+	h.send(w, q, reply)
+}
+
+// send fits reply to the transport and writes it, or what the server's
+// behaviour sends instead of it.
+func (h *handler) send(w dns.ResponseWriter, q, reply *dns.Msg) {
 	fit(reply, q, h.proto)
-	_ = w.WriteMsg(reply) // a client that went away is not our problem
+	raw, isRaw, err := h.s.wireBytes(reply)
+	switch {
+	case err != nil:
+		return // cannot happen: the lab's replies pack
+	case isRaw:
+		_, _ = w.Write(raw) // over TCP with a length prefix
+	default:
+		_ = w.WriteMsg(reply) // a client that went away is not our problem
+	}
+}
+
+// rawTCP serves TCP for a server whose behaviour breaks the TCP exchange
+// itself: a tc-droptcp server accepts each connection and resets it at
+// once (SO_LINGER 0: the client reads "connection reset by peer"); a
+// tcp-partial server reads one query, writes a length prefix announcing
+// its full reply, then only the first half of the reply, and closes.
+type rawTCP struct {
+	ln net.Listener
+	s  *server
+
+	mu     sync.Mutex
+	conns  map[net.Conn]bool
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// rawTCPTimeout bounds how long a tcp-partial server waits for a query.
+const rawTCPTimeout = 10 * time.Second
+
+// serve accepts connections until the listener is closed.
+func (r *rawTCP) serve() {
+	for {
+		c, err := r.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return // closed
+		}
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			c.Close()
+			return
+		}
+		r.conns[c] = true
+		r.wg.Add(1)
+		r.mu.Unlock()
+		go func() {
+			defer r.wg.Done()
+			r.handle(c)
+			r.mu.Lock()
+			delete(r.conns, c)
+			r.mu.Unlock()
+		}()
+	}
+}
+
+// handle plays the behaviour on one connection, and closes it.
+func (r *rawTCP) handle(c net.Conn) {
+	defer c.Close()
+	if r.s.behaviour.Kind == BehaviourTCDropTCP {
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0) // close with a reset, not a FIN
+		}
+		return
+	}
+	_ = c.SetDeadline(time.Now().Add(rawTCPTimeout))
+	var prefix [2]byte
+	if _, err := io.ReadFull(c, prefix[:]); err != nil {
+		return
+	}
+	msg := make([]byte, binary.BigEndian.Uint16(prefix[:]))
+	if _, err := io.ReadFull(c, msg); err != nil {
+		return
+	}
+	q := new(dns.Msg)
+	if q.Unpack(msg) != nil {
+		return
+	}
+	reply, _ := r.s.respond(q, "tcp")
+	if reply == nil {
+		return
+	}
+	fit(reply, q, "tcp")
+	wire, err := reply.Pack()
+	if err != nil {
+		return
+	}
+	out := binary.BigEndian.AppendUint16(nil, uint16(len(wire)))
+	_, _ = c.Write(append(out, wire[:len(wire)/2]...))
+}
+
+// close stops accepting, closes the connections in progress and waits
+// for their handlers.
+func (r *rawTCP) close() {
+	r.mu.Lock()
+	r.closed = true
+	r.ln.Close()
+	for c := range r.conns {
+		c.Close()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
 }

@@ -3,9 +3,11 @@ package lab
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -22,6 +24,11 @@ func fullRRs(section []dns.RR) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func serveT(t *testing.T, w *World) *Listener {
@@ -71,6 +78,15 @@ func TestServeMatchesNetwork(t *testing.T) {
 		{"upward referral", "127.0.3.121", "loop.com", dns.TypeA, true},
 		{"poison", "127.0.3.152", "www.poison.com", dns.TypeA, false},
 		{"DS from the hosted parent", "127.0.2.11", "nic.org", dns.TypeDS, false},
+		{"wrong question", "127.0.3.163", "www.badquestion.com", dns.TypeA, true},
+		{"referral to itself", "127.0.3.181", "www.selfref.com", dns.TypeA, false},
+		{"sideways referral", "127.0.3.193", "pingpong-b.com", dns.TypeA, true},
+		{"endless CNAME chain", "127.0.3.222", "www.endless.com", dns.TypeA, false},
+		{"500 NS with glue (TC over UDP)", "127.0.2.3", "www.manyns.com", dns.TypeA, true},
+		{"500 NS without glue (TC over UDP)", "127.0.2.1", "nxns.com", dns.TypeA, false},
+		{"500 NS at the apex", "127.0.3.212", "manyns.com", dns.TypeNS, true},
+		{"TC over UDP, reset over TCP", "127.0.3.164", "tcdrop.com", dns.TypeA, false},
+		{"TC over UDP, cut short over TCP", "127.0.3.165", "tcpartial.com", dns.TypeA, true},
 	}
 	for _, tt := range tests {
 		for _, proto := range []string{"udp", "tcp"} {
@@ -80,14 +96,24 @@ func TestServeMatchesNetwork(t *testing.T) {
 					q.SetEdns0(1232, false)
 				}
 				want, _, err := n.Exchange(context.Background(), proto, ap(tt.server), q)
-				if err != nil {
-					t.Fatalf("Network: %v", err)
-				}
 				c := &dns.Client{Net: proto, Timeout: 5 * time.Second}
 				target := netip.AddrPortFrom(netip.MustParseAddr(tt.server), port)
-				got, _, err := c.Exchange(q, target.String())
+				got, _, cerr := c.Exchange(q, target.String())
 				if err != nil {
-					t.Fatalf("dns.Client over %s: %v", proto, err)
+					// Both fail, the same way.
+					var bad interface{ BadResponse() bool }
+					switch {
+					case cerr == nil:
+						t.Fatalf("Network: %v, but dns.Client got a reply: %v", err, got)
+					case errors.Is(err, syscall.ECONNRESET) && !errors.Is(cerr, syscall.ECONNRESET) && !errors.Is(cerr, io.EOF),
+						errors.As(err, &bad) && (errors.Is(cerr, syscall.ECONNRESET) || isTimeout(cerr)):
+						t.Errorf("Network: %v; dns.Client: %v", err, cerr)
+					}
+					t.Logf("both fail: %v; %v", err, cerr)
+					return
+				}
+				if cerr != nil {
+					t.Fatalf("dns.Client over %s: %v", proto, cerr)
 				}
 				if got.MsgHdr != want.MsgHdr {
 					t.Errorf("header %+v, want %+v", got.MsgHdr, want.MsgHdr)

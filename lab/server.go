@@ -16,8 +16,13 @@ const ednsSize = 1232
 // silent, and the extra time to wait before replying. The reply is not
 // yet fitted to the transport: see fit.
 //
-// A tc-notcp server never sees a TCP query: Network fails such an
-// exchange with ECONNREFUSED and Serve does not listen on TCP for it.
+// What breaks the transport rather than the message is left to the
+// callers, from the reply respond gives: garbage and cutoff servers send
+// other bytes than the reply (see wireBytes); a tc-notcp server never
+// sees a TCP query (Network fails such an exchange with ECONNREFUSED and
+// Serve does not listen on TCP for it); a tc-droptcp server resets every
+// TCP connection and a tcp-partial one sends half of its TCP reply (see
+// Network.Exchange and rawTCP).
 func (s *server) respond(q *dns.Msg, proto string) (reply *dns.Msg, delay time.Duration) {
 	b := s.behaviour
 	switch b.Kind {
@@ -32,11 +37,23 @@ func (s *server) respond(q *dns.Msg, proto string) (reply *dns.Msg, delay time.D
 			return m, 0
 		}
 		return s.upward(q), 0
+	case BehaviourRefer:
+		if m := malformed(q); m != nil {
+			return m, 0
+		}
+		return s.sideways(q), 0
 	}
 	if m := malformed(q); m != nil {
 		return m, 0 // a query no server can answer: no misbehaviour either
 	}
-	reply = authoritative(s.zones, q)
+	switch b.Kind {
+	case BehaviourSelfRef:
+		reply = selfReferral(s.zones, q)
+	case BehaviourEndlessCNAME:
+		reply = answerFrom(s.zones, q, endlessCNAME)
+	default:
+		reply = authoritative(s.zones, q)
+	}
 	switch b.Kind {
 	case BehaviourNoAA:
 		reply.Authoritative = false
@@ -46,7 +63,7 @@ func (s *server) respond(q *dns.Msg, proto string) (reply *dns.Msg, delay time.D
 		reply.Id = q.Id + 1 // uint16: 65535 wraps to 0
 	case BehaviourWrongQuestion:
 		reply.Question[0].Name = forgedName(reply.Question[0].Name)
-	case BehaviourTCNoTCP:
+	case BehaviourTCNoTCP, BehaviourTCDropTCP, BehaviourTCPPartial:
 		if proto == "udp" {
 			reply.Truncated = true
 			reply.Rcode = dns.RcodeSuccess
@@ -60,6 +77,60 @@ func (s *server) respond(q *dns.Msg, proto string) (reply *dns.Msg, delay time.D
 		}
 	}
 	return reply, delay
+}
+
+// garbage is what a garbage server sends instead of a reply: 37 fixed
+// pseudo-random bytes. As a DNS message they would announce thousands of
+// records in the header, which the 25 bytes after it cannot hold, so no
+// DNS library can take them for a message (a test proves it).
+var garbage = func() []byte {
+	b := make([]byte, 37)
+	x := uint32(0x6e737472) // "nstr": a fixed seed, the same bytes at every run
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = byte(x >> 7)
+	}
+	// QDCOUNT, ANCOUNT, NSCOUNT and ARCOUNT: far more than 37 bytes hold.
+	for i := 4; i < 12; i += 2 {
+		b[i] |= 0x80
+	}
+	return b
+}()
+
+// cutoffLen is how many bytes of its reply a cutoff server sends.
+const cutoffLen = 20
+
+// cutShort returns the first cutoffLen bytes of a packed reply, or
+// fewer: never all of it, and never a prefix that still parses as a DNS
+// message (a message may end early and parse, for example right after
+// the question when no record follows).
+func cutShort(wire []byte) []byte {
+	n := min(cutoffLen, len(wire)-1)
+	for ; n > 0; n-- {
+		if new(dns.Msg).Unpack(wire[:n]) != nil {
+			break
+		}
+	}
+	return wire[:max(n, 0)]
+}
+
+// wireBytes returns what a garbage or cutoff server sends in place of
+// reply, already fitted to its transport, and says so; for any other
+// server it returns false and the caller sends the reply as it is.
+func (s *server) wireBytes(reply *dns.Msg) ([]byte, bool, error) {
+	switch s.behaviour.Kind {
+	case BehaviourGarbage:
+		return garbage, true, nil
+	case BehaviourCutoff:
+		wire, err := reply.Pack()
+		if err != nil {
+			return nil, true, err
+		}
+		return cutShort(wire), true, nil
+	}
+	return nil, false, nil
 }
 
 // The records a poison server adds to its authoritative replies: both
@@ -102,6 +173,50 @@ func (s *server) upward(q *dns.Msg) *dns.Msg {
 	return m
 }
 
+// sideways answers q with a referral to the zone of a refer=ZONE
+// server: ZONE's NS RRset as its parent zone in the world publishes it,
+// with the glue the parent holds, NOERROR, AA=0. It is a referral that
+// leads neither down nor up, but sideways.
+func (s *server) sideways(q *dns.Msg) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.RecursionAvailable = false
+	if s.referFrom != nil {
+		s.referFrom.referral(m, s.behaviour.Zone)
+	}
+	echoEDNS(q, m)
+	return m
+}
+
+// selfReferral answers q, as a selfref server does, with a referral to
+// the zone it hosts that is the longest match of the query name: the
+// zone's own apex NS RRset, and the addresses the zone holds for those
+// names. A name in no zone it hosts gets REFUSED.
+func selfReferral(zones []*zone, q *dns.Msg) *dns.Msg {
+	best := longestMatch(zones, strings.ToLower(q.Question[0].Name))
+	if best == nil {
+		return errorReply(q, dns.RcodeRefused)
+	}
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.RecursionAvailable = false
+	best.referral(m, best.name)
+	echoEDNS(q, m)
+	return m
+}
+
+// longestMatch returns the zone that is the longest match of qname (a
+// lower-case FQDN) among zones, or nil.
+func longestMatch(zones []*zone, qname string) *zone {
+	var best *zone
+	for _, z := range zones {
+		if dns.IsSubDomain(z.name, qname) && (best == nil || dns.CountLabel(z.name) > dns.CountLabel(best.name)) {
+			best = z
+		}
+	}
+	return best
+}
+
 // errorReply builds an empty reply with the given RCODE, echoing EDNS0.
 func errorReply(q *dns.Msg, rcode int) *dns.Msg {
 	m := new(dns.Msg)
@@ -114,16 +229,17 @@ func errorReply(q *dns.Msg, rcode int) *dns.Msg {
 // authoritative answers q from the given zones, like an authoritative-only
 // server (NSD, Knot): it never recurses and refuses names outside its zones.
 func authoritative(zones []*zone, q *dns.Msg) *dns.Msg {
+	return answerFrom(zones, q, nil)
+}
+
+// answerFrom is authoritative with a source of synthesized CNAMEs (nil:
+// none); see zone.answer.
+func answerFrom(zones []*zone, q *dns.Msg, synth cnameSynth) *dns.Msg {
 	if m := malformed(q); m != nil {
 		return m
 	}
 	qname := strings.ToLower(q.Question[0].Name)
-	var best *zone
-	for _, z := range zones {
-		if dns.IsSubDomain(z.name, qname) && (best == nil || dns.CountLabel(z.name) > dns.CountLabel(best.name)) {
-			best = z
-		}
-	}
+	best := longestMatch(zones, qname)
 	if best == nil {
 		return errorReply(q, dns.RcodeRefused) // not ours: a lame server looks like this
 	}
@@ -144,7 +260,7 @@ func authoritative(zones []*zone, q *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(q)
 	m.RecursionAvailable = false
-	best.answer(m, qname, q.Question[0].Qtype)
+	best.answer(m, qname, q.Question[0].Qtype, synth)
 	echoEDNS(q, m)
 	return m
 }
@@ -174,7 +290,7 @@ func echoEDNS(q, m *dns.Msg) {
 
 // fit prepares a reply for its transport: over UDP it is truncated (TC=1)
 // to the query's advertised payload size, 512 bytes without EDNS0; over
-// TCP it is only compressed.
+// TCP it is only compressed. See truncate.
 func fit(reply, q *dns.Msg, proto string) {
 	reply.Compress = true
 	if proto != "udp" {
@@ -184,5 +300,74 @@ func fit(reply, q *dns.Msg, proto string) {
 	if opt := q.IsEdns0(); opt != nil {
 		size = max(size, int(opt.UDPSize()))
 	}
-	reply.Truncate(size)
+	truncate(reply, size)
+}
+
+// truncate makes a reply fit in size bytes the way NSD and Knot do, by
+// whole RRsets, never leaving part of one (RFC 2181 9): the RRsets of the
+// answer and then the authority section are kept in order while they fit;
+// the first one that does not sets TC=1 and ends the reply there, with
+// nothing after it (no additional data either). RRsets of the additional
+// section that do not fit are only left out, without TC. The OPT record
+// of EDNS0 always stays.
+func truncate(m *dns.Msg, size int) {
+	if m.Len() <= size {
+		return
+	}
+	var opt []dns.RR
+	var extra []dns.RR
+	for _, rr := range m.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			opt = append(opt, rr)
+		} else {
+			extra = append(extra, rr)
+		}
+	}
+	answer, ns := m.Answer, m.Ns
+	m.Answer, m.Ns, m.Extra = nil, nil, opt
+	// fits appends one RRset to a section, and takes it back out if the
+	// message then exceeds size.
+	fits := func(section *[]dns.RR, rrset []dns.RR) bool {
+		n := len(*section)
+		*section = append(*section, rrset...)
+		if m.Len() <= size {
+			return true
+		}
+		*section = (*section)[:n]
+		return false
+	}
+	for _, sec := range []struct {
+		to   *[]dns.RR
+		from []dns.RR
+	}{{&m.Answer, answer}, {&m.Ns, ns}} {
+		for _, rrset := range rrsets(sec.from) {
+			if !fits(sec.to, rrset) {
+				m.Truncated = true
+				return
+			}
+		}
+	}
+	for _, rrset := range rrsets(extra) {
+		fits(&m.Extra, rrset)
+	}
+}
+
+// rrsets splits a section into its RRsets: runs of records with the same
+// owner, type and class (the lab appends each RRset at once).
+func rrsets(section []dns.RR) [][]dns.RR {
+	var out [][]dns.RR
+	for i := 0; i < len(section); {
+		h := section[i].Header()
+		j := i + 1
+		for j < len(section) {
+			g := section[j].Header()
+			if g.Rrtype != h.Rrtype || g.Class != h.Class || !strings.EqualFold(g.Name, h.Name) {
+				break
+			}
+			j++
+		}
+		out = append(out, section[i:j])
+		i = j
+	}
+	return out
 }

@@ -43,6 +43,10 @@ type server struct {
 	rtt       time.Duration
 	zones     []*zone
 	root      *zone // the world's root zone, for upward referrals
+	// referFrom is the zone whose delegation of behaviour.Zone a refer=ZONE
+	// server hands out: the closest zone of the world with a cut there.
+	referFrom *zone
+	line      int // the server's line in world.conf, for errors
 }
 
 // Hint is one root server: its name (lower-case FQDN) and IPv4 address.
@@ -235,8 +239,25 @@ func (p *confParser) parse(data []byte) error {
 	}
 	for _, s := range p.w.servers {
 		s.root = p.w.zones["."]
+		if s.behaviour.Kind == BehaviourRefer {
+			if s.referFrom = p.w.delegator(s.behaviour.Zone); s.referFrom == nil {
+				return p.errf(s.line, "server %s: behaviour %s: no zone of the world delegates %s", s.name, s.behaviour, s.behaviour.Zone)
+			}
+		}
 	}
 	return nil
+}
+
+// delegator returns the zone (default variant) that delegates name: the
+// closest zone above it holding an NS RRset at name, or nil.
+func (w *World) delegator(name string) *zone {
+	var best *zone
+	for zn, z := range w.zones {
+		if zn != name && z.cuts[name] && (best == nil || dns.CountLabel(zn) > dns.CountLabel(best.name)) {
+			best = z
+		}
+	}
+	return best
 }
 
 // zone returns the zone of that name and variant ("" for the default),
@@ -348,7 +369,7 @@ func (p *confParser) server(line int, args []string) error {
 	if prev, dup := p.addrLine[addr]; dup {
 		return p.errf(line, "duplicate address %s (already used at line %d)", addr, prev)
 	}
-	s := &server{name: name, addr: addr, rtt: defaultRTT(addr)}
+	s := &server{name: name, addr: addr, rtt: defaultRTT(addr), line: line}
 	rest := args[2:]
 	for len(rest) > 0 && strings.Contains(rest[0], "=") {
 		key, val, _ := strings.Cut(rest[0], "=")

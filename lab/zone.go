@@ -3,9 +3,11 @@ package lab
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -166,9 +168,41 @@ func (z *zone) findCut(qname string) string {
 // maxCNAMEHops bounds CNAME chasing inside one zone.
 const maxCNAMEHops = 8
 
+// cnameSynth returns a CNAME record that a server makes up for name in
+// zone z, in place of what the zone holds there, or nil.
+type cnameSynth func(z *zone, name string) dns.RR
+
+// endlessTTL is the TTL of the CNAMEs an endless-cname server makes up.
+const endlessTTL = 300
+
+// endlessCNAME is the cnameSynth of an endless-cname server: for a name
+// nK.ZONE, K a number written without leading zeros, a CNAME to
+// n(K+1).ZONE. A number too big to add one to gets none.
+func endlessCNAME(z *zone, name string) dns.RR {
+	label, rest, ok := strings.Cut(name, ".")
+	if !ok || rest != strings.TrimPrefix(z.name, ".") || len(label) < 2 || label[0] != 'n' {
+		return nil
+	}
+	digits := label[1:]
+	k, err := strconv.ParseUint(digits, 10, 64)
+	if err != nil || strconv.FormatUint(k, 10) != digits || k == math.MaxUint64 {
+		return nil
+	}
+	target := "n" + strconv.FormatUint(k+1, 10) + "." + rest
+	if _, ok := dns.IsDomainName(target); !ok || len(target) > 254 {
+		return nil
+	}
+	return &dns.CNAME{
+		Hdr:    dns.RR_Header{Name: name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: endlessTTL},
+		Target: target,
+	}
+}
+
 // answer fills m (already a reply to a query for qname/qtype, qname in
 // lower case and inside the zone) with the zone's authoritative response.
-func (z *zone) answer(m *dns.Msg, qname string, qtype uint16) {
+// synth, if not nil, makes up CNAMEs that take the place of the zone's
+// data at the names it covers, and are followed like the zone's own.
+func (z *zone) answer(m *dns.Msg, qname string, qtype uint16, synth cnameSynth) {
 	// 1. Zone cut on the way to qname: referral, unless the query is for
 	// the DS record at the cut itself (the parent side owns it).
 	if cut := z.findCut(qname); cut != "" && (cut != qname || qtype != dns.TypeDS) {
@@ -181,6 +215,11 @@ func (z *zone) answer(m *dns.Msg, qname string, qtype uint16) {
 	for hop := 0; ; hop++ {
 		seen[name] = true
 		rrsets := z.nodes[name]
+		if synth != nil {
+			if cn := synth(z, name); cn != nil {
+				rrsets = map[uint16][]dns.RR{dns.TypeCNAME: {cn}}
+			}
+		}
 		// 2. Records of the type asked for (or all of them for ANY).
 		if qtype == dns.TypeANY && len(rrsets) > 0 {
 			for _, t := range sortedTypes(rrsets) {

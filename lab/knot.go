@@ -1,0 +1,389 @@
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// ExportKnot writes the world as configuration for Knot DNS, CZ.NIC's
+// authoritative name server, as Export does for NSD. Every server whose
+// behaviour Knot can reproduce (only "ok", the same choice as Export)
+// gets a directory dir/NAME/ (NAME without the final dot) holding
+//
+//   - knot.conf: listening only on ADDRESS@port, not switching user,
+//     with one UDP, one TCP and one background worker, its rundir, pid
+//     file, control socket (knot.sock), log file (knot.log, level info)
+//     and databases (timers) in that directory, the server's name as
+//     identity and NSID and no version, no query module (so no response
+//     rate limiting: that is mod-rrl), the extra semantic checks off (so
+//     that missingglue.com and the like load), zone files loaded whole
+//     and never written back, no journal, and absolute zone file paths;
+//   - one zone file per zone it serves, of the variant it serves, exactly
+//     as Export writes them (the root zone is root.zone, the others
+//     NAME.zone).
+//
+// dir also gets named.root (the hints, as World.HintsFile), servers.txt
+// (one line per exported server: "NAME ADDRESS CONF", CONF the absolute
+// path of its knot.conf) and README.txt, which lists the servers that were
+// skipped and why. Start one server with: knotd -c dir/NAME/knot.conf
+// (StartKnot starts them all). knotc -c dir/NAME/knot.conf conf-check
+// checks a configuration.
+//
+// dir is created if needed; files already there are overwritten. port
+// must be in 1-65535. Knot's control socket lives in each server's
+// directory, and a Unix socket path is limited to 103 bytes here (104
+// with the final NUL on macOS and the BSDs, 108 on Linux; knotd exits if
+// it cannot bind it): a dir whose absolute path is too long for that is
+// an error.
+func ExportKnot(w *World, dir string, port int) error {
+	if port < 1 || port > 65535 {
+		return fmt.Errorf("lab: export to Knot: bad port %d (want 1-65535)", port)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("lab: export to Knot: %w", err)
+	}
+	if strings.ContainsAny(abs, "\"\\\n\r") {
+		return fmt.Errorf("lab: export to Knot: directory %q: a path with a quote, a backslash or a newline cannot go in knot.conf", abs)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return fmt.Errorf("lab: export to Knot: %w", err)
+	}
+	var servers, readme strings.Builder
+	var skipped []string
+	readme.WriteString("The nstrace lab exported for Knot DNS (lab.ExportKnot).\n\n")
+	fmt.Fprintf(&readme, "Every exported server listens on its own address at port %d. Start one with\n", port)
+	readme.WriteString("    knotd -c DIR/NAME/knot.conf\n")
+	readme.WriteString("(servers.txt lists them all) and point a resolver at named.root.\n\n")
+	readme.WriteString("Exported servers:\n")
+	for _, s := range w.servers {
+		if s.behaviour.Kind != BehaviourOK {
+			skipped = append(skipped, fmt.Sprintf("    %-28s %-15s behaviour %s: Knot cannot reproduce it", trimDot(s.name), s.addr, s.behaviour))
+			continue
+		}
+		conf, err := exportKnotServer(s, abs, port)
+		if err != nil {
+			return fmt.Errorf("lab: export to Knot: server %s: %w", s.name, err)
+		}
+		fmt.Fprintf(&servers, "%s %s %s\n", s.name, s.addr, conf)
+		fmt.Fprintf(&readme, "    %-28s %-15s %s\n", trimDot(s.name), s.addr, conf)
+	}
+	readme.WriteString("\nSkipped servers (their addresses get no server at all):\n")
+	if len(skipped) == 0 {
+		readme.WriteString("    none\n")
+	}
+	for _, line := range skipped {
+		readme.WriteString(line + "\n")
+	}
+	files := []struct{ name, data string }{
+		{"servers.txt", servers.String()},
+		{"named.root", w.HintsFile()},
+		{"README.txt", readme.String()},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(abs, f.name), []byte(f.data), 0o644); err != nil {
+			return fmt.Errorf("lab: export to Knot: %w", err)
+		}
+	}
+	return nil
+}
+
+// maxKnotSocketPath is the longest control socket path ExportKnot writes:
+// sun_path holds 108 bytes on Linux and 104 on the BSDs and macOS, the
+// final NUL included. knotd exits at once when it cannot bind its control
+// socket ("not enough space provided").
+const maxKnotSocketPath = 103
+
+// exportKnotServer writes the directory of one server and returns the
+// absolute path of its knot.conf.
+func exportKnotServer(s *server, root string, port int) (string, error) {
+	name := trimDot(s.name)
+	if !safeFileName(name) {
+		return "", fmt.Errorf("name %q cannot be a directory name", s.name)
+	}
+	dir := filepath.Join(root, name)
+	if sock := filepath.Join(dir, "knot.sock"); len(sock) > maxKnotSocketPath {
+		return "", fmt.Errorf("control socket path %s is longer than %d bytes: export to a shorter directory", sock, maxKnotSocketPath)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	conf := filepath.Join(dir, "knot.conf")
+	q := func(p string) string { return `"` + p + `"` }
+	var b strings.Builder
+	fmt.Fprintf(&b, "# knot.conf of %s (%s), exported from the nstrace lab (lab.ExportKnot).\n", s.name, s.addr)
+	fmt.Fprintf(&b, "# Run: knotd -c %s\n", conf)
+	b.WriteString("server:\n")
+	fmt.Fprintf(&b, "    listen: %s@%d\n", s.addr, port)
+	fmt.Fprintf(&b, "    rundir: %s\n", q(dir))
+	fmt.Fprintf(&b, "    pidfile: %s\n", q(filepath.Join(dir, "knot.pid")))
+	b.WriteString("    # No user: Knot keeps the user that starts it (no privilege is needed).\n")
+	b.WriteString("    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n")
+	fmt.Fprintf(&b, "    identity: %s\n    nsid: %s\n    version: \"\"\n", name, name)
+	b.WriteString("control:\n")
+	fmt.Fprintf(&b, "    listen: %s\n", q(filepath.Join(dir, "knot.sock")))
+	b.WriteString("log:\n")
+	fmt.Fprintf(&b, "  - target: %s\n    any: info\n", q(filepath.Join(dir, "knot.log")))
+	b.WriteString("database:\n")
+	fmt.Fprintf(&b, "    storage: %s\n", q(dir))
+	b.WriteString("# No query module is loaded: no response rate limiting (mod-rrl).\n")
+	b.WriteString("template:\n  - id: default\n")
+	fmt.Fprintf(&b, "    storage: %s\n", q(dir))
+	b.WriteString("    semantic-checks: off\n")
+	b.WriteString("    # The zone files are the only source, and Knot never writes them.\n")
+	b.WriteString("    zonefile-load: whole\n    zonefile-sync: -1\n    journal-content: none\n")
+	b.WriteString("zone:\n")
+	written := map[string]string{}
+	for _, z := range s.zones {
+		file := zoneFileName(z.name)
+		if prev, dup := written[file]; dup {
+			return "", fmt.Errorf("zones %s and %s would both be written to %s", prev, z.name, file)
+		}
+		written[file] = z.name
+		path := filepath.Join(dir, file)
+		if err := os.WriteFile(path, []byte(zoneText(z, s)), 0o644); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "  - domain: %s\n    file: %s\n", q(z.name), q(path))
+	}
+	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
+		return "", err
+	}
+	return conf, nil
+}
+
+// Knot is a set of real Knot DNS processes (knotd) serving a world
+// exported by ExportKnot: one process per exported server, each on its own
+// loopback address.
+type Knot struct {
+	procs []*knotProc
+}
+
+// ErrNoKnot means the knotd program is not installed (Debian: apt-get
+// install knot).
+var ErrNoKnot = errors.New("knotd is not installed (apt-get install knot)")
+
+// StartKnot starts one "knotd -c CONF" per line of dir/servers.txt (as
+// written by ExportKnot) and waits, at most timeout in all, until every
+// one answers an SOA query for each of its zones with an authoritative
+// NOERROR (Knot answers SERVFAIL for a zone it could not load). knotd runs
+// as the current user, in a process group of its own; on Linux it is
+// also killed should the calling program die. On any error the processes
+// already started are stopped and the error holds the log of a server
+// that failed. Call Stop when done.
+func StartKnot(dir string, timeout time.Duration) (*Knot, error) {
+	knotd, err := knotdPath()
+	if err != nil {
+		return nil, err
+	}
+	servers, err := readKnotServers(filepath.Join(dir, "servers.txt"))
+	if err != nil {
+		return nil, err
+	}
+	k := &Knot{}
+	for _, s := range servers {
+		p, err := startKnotd(knotd, s.conf)
+		if err != nil {
+			k.Stop()
+			return nil, fmt.Errorf("starting Knot for %s: %w", s.name, err)
+		}
+		k.procs = append(k.procs, p)
+	}
+	deadline := time.Now().Add(timeout)
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = k.procs[i].waitReady(s, deadline)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		k.Stop()
+		return nil, err
+	}
+	return k, nil
+}
+
+// Stop ends every knotd (SIGTERM, then SIGKILL after 3 seconds) and waits
+// for them. It may be called more than once.
+func (k *Knot) Stop() {
+	var wg sync.WaitGroup
+	for _, p := range k.procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.stop() }()
+	}
+	wg.Wait()
+}
+
+// knotdPath finds knotd on PATH or, since Debian installs it in /usr/sbin
+// (often not on a user's PATH), there.
+func knotdPath() (string, error) {
+	if p, err := exec.LookPath("knotd"); err == nil {
+		return p, nil
+	}
+	for _, p := range []string{"/usr/sbin/knotd", "/usr/local/sbin/knotd"} {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", ErrNoKnot
+}
+
+// knotServer is one line of servers.txt with what its knot.conf says:
+// the listening address and the zones.
+type knotServer struct {
+	name, conf string
+	addr       netip.AddrPort
+	zones      []string
+}
+
+// readKnotServers parses servers.txt ("NAME ADDRESS CONF" lines) and, in
+// each knot.conf as ExportKnot writes it, the listen address and the zones.
+func readKnotServers(path string) ([]knotServer, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []knotServer
+	for i, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s:%d: want NAME ADDRESS CONF", path, i+1)
+		}
+		s := knotServer{name: f[0], conf: f[2]}
+		conf, err := os.ReadFile(s.conf)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(conf))
+		for sc.Scan() {
+			k, v, _ := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+			v = strings.Trim(strings.TrimSpace(v), `"`)
+			switch strings.TrimPrefix(k, "- ") {
+			case "listen":
+				if s.addr.IsValid() {
+					continue // the control socket's listen comes later
+				}
+				a, p, _ := strings.Cut(v, "@")
+				ap, err := netip.ParseAddrPort(a + ":" + p)
+				if err != nil {
+					return nil, fmt.Errorf("%s: listen %q: %v", s.conf, v, err)
+				}
+				s.addr = ap
+			case "domain":
+				s.zones = append(s.zones, dns.Fqdn(v))
+			}
+		}
+		if !s.addr.IsValid() || len(s.zones) == 0 {
+			return nil, fmt.Errorf("%s: no listen address or no zone", s.conf)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// knotProc is one running knotd.
+type knotProc struct {
+	cmd    *exec.Cmd
+	conf   string
+	out    *bytes.Buffer // stdout and stderr; written by exec until exited
+	exited chan struct{} // closed when the process has been waited for
+	once   sync.Once
+}
+
+// startKnotd runs "knotd -c conf" in the foreground, in a process group of
+// its own.
+func startKnotd(knotd, conf string) (*knotProc, error) {
+	p := &knotProc{cmd: exec.Command(knotd, "-c", conf), conf: conf, out: new(bytes.Buffer), exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = knotSysProcAttr()
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		p.cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// stop ends knotd: SIGTERM, then SIGKILL if it has not exited within 3
+// seconds. It only signals the process (group) it started.
+func (p *knotProc) stop() {
+	p.once.Do(func() {
+		knotSignal(p.cmd.Process, syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(3 * time.Second):
+			knotSignal(p.cmd.Process, syscall.SIGKILL)
+			<-p.exited
+		}
+	})
+}
+
+// waitReady asks the server for the SOA of each of its zones until it
+// gives an authoritative NOERROR for all, the process exits, or the
+// deadline passes.
+func (p *knotProc) waitReady(s knotServer, deadline time.Time) error {
+	c := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
+	for _, zone := range s.zones {
+		q := new(dns.Msg)
+		q.SetQuestion(zone, dns.TypeSOA)
+		q.RecursionDesired = false
+		last := "no answer"
+		for {
+			r, _, err := c.Exchange(q, s.addr.String())
+			if err == nil && r.Rcode == dns.RcodeSuccess && r.Authoritative {
+				break
+			}
+			if err == nil {
+				last = fmt.Sprintf("%s, AA=%v", dns.RcodeToString[r.Rcode], r.Authoritative)
+				// knotd answers once it has tried to load every zone
+				// (async-start is off); SERVFAIL means the load failed.
+				if r.Rcode == dns.RcodeServerFailure && p.loadFailed(zone) {
+					return fmt.Errorf("%s: zone %s failed to load: %s%s", p.conf, zone, last, p.log())
+				}
+			}
+			select {
+			case <-p.exited:
+				return fmt.Errorf("%s: knotd exited (%v): %s%s", p.conf, p.cmd.ProcessState, p.out, p.log())
+			default:
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s: %s SOA at %s: %s%s", p.conf, zone, s.addr, last, p.log())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// loadFailed reports whether knotd's log says that zone could not be loaded.
+func (p *knotProc) loadFailed(zone string) bool {
+	data, _ := os.ReadFile(filepath.Join(filepath.Dir(p.conf), "knot.log"))
+	return bytes.Contains(data, []byte("["+zone+"] zone event 'load' failed"))
+}
+
+// log returns knotd's log file, indented, for an error message.
+func (p *knotProc) log() string {
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(p.conf), "knot.log"))
+	if err != nil || len(data) == 0 {
+		return ""
+	}
+	return "\n    knot.log:\n\t" + strings.ReplaceAll(strings.TrimSpace(string(data)), "\n", "\n\t")
+}

@@ -198,8 +198,14 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 	}
 	child := dns.CanonicalName(ns[0].Hdr.Name)
 	switch {
-	case child == zone || !dns.IsSubDomain(zone, child):
+	case child == zone:
+		r.Kind, r.Detail = KindLame, fmt.Sprintf("upward referral to %s itself: the server does not serve it", zone)
+		return r
+	case dns.IsSubDomain(child, zone):
 		r.Kind, r.Detail = KindLame, fmt.Sprintf("upward referral to %s: the server does not serve %s", child, zone)
+		return r
+	case !dns.IsSubDomain(zone, child):
+		r.Kind, r.Detail = KindLame, fmt.Sprintf("sideways referral to %s, which is not below %s: the server does not serve %s", child, zone, zone)
 		return r
 	case !dns.IsSubDomain(child, qname):
 		r.Kind, r.Detail = KindLame, fmt.Sprintf("sideways referral to %s, which does not contain %s", child, qname)
@@ -220,6 +226,18 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 			r.Glue = append(r.Glue, rr)
 		}
 	}
+	// Servers order the additional section as they like: sort the glue so
+	// that the same delegation always reads the same.
+	sort.SliceStable(r.Glue, func(i, j int) bool {
+		a, b := r.Glue[i].Header(), r.Glue[j].Header()
+		if ca, cb := dns.CanonicalName(a.Name), dns.CanonicalName(b.Name); ca != cb {
+			return ca < cb
+		}
+		if a.Rrtype != b.Rrtype {
+			return a.Rrtype < b.Rrtype
+		}
+		return r.Glue[i].String() < r.Glue[j].String()
+	})
 	return r
 }
 

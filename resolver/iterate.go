@@ -99,7 +99,22 @@ func (r *Resolver) newRun() (*run, error) {
 	if s, ok := r.Transport.(simulated); ok && s.Simulated() {
 		rn.simulated = true
 	}
+	rn.budget.Store(int64(rn.cfg.MaxQueries))
 	return rn, nil
+}
+
+// reserve takes up to n queries from the budget and returns how many it got.
+func (rn *run) reserve(n int64) int64 {
+	for {
+		left := rn.budget.Load()
+		got := min(n, left)
+		if got <= 0 {
+			return 0
+		}
+		if rn.budget.CompareAndSwap(left, left-got) {
+			return got
+		}
+	}
 }
 
 // Target is one server address to ask.
@@ -224,7 +239,8 @@ type run struct {
 	simulated bool
 	waitAll   bool // wait for every server of a step, even over a real network
 
-	queries     atomic.Int64
+	queries     atomic.Int64 // queries sent
+	budget      atomic.Int64 // queries that may still be reserved (MaxQueries at the start)
 	steps       atomic.Int64
 	resolutions atomic.Int64
 	late        sync.WaitGroup // exchanges still running after their step moved on
@@ -618,11 +634,23 @@ func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, ta
 	var all []exchangeResult
 	for start := 0; start < len(targets); start += rn.cfg.MaxInFlight {
 		end := min(start+rn.cfg.MaxInFlight, len(targets))
-		rn.late.Add(end - start)
+		// Each exchange of the wave reserves its queries (the first, its
+		// retries and a TCP retry) before any of them starts, in target
+		// order, so which servers a nearly spent budget still covers does
+		// not depend on goroutine scheduling.
+		allowances := make([]int64, end-start)
+		for i := range allowances {
+			allowances[i] = rn.reserve(int64(2 + rn.cfg.Retries))
+		}
 		for i := start; i < end; i++ {
+			if allowances[i-start] == 0 {
+				results <- exchangeResult{idx: i, t: targets[i], resp: Response{Kind: KindError, Rcode: -1, Detail: "not asked: " + stopDetail[ReasonQueryBudget]}}
+				continue
+			}
+			rn.late.Add(1)
 			go func() {
 				defer rn.late.Done()
-				results <- rn.exchange(ctx, step, zone, q, i, targets[i])
+				results <- rn.exchange(ctx, step, zone, q, i, targets[i], allowances[i-start])
 			}()
 		}
 		for range end - start {
@@ -644,18 +672,22 @@ func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, ta
 
 // exchange asks one address, retrying after a timeout and over TCP after
 // TC=1. Every attempt is an event.
-func (rn *run) exchange(ctx context.Context, step int, zone string, q question, idx int, t target) exchangeResult {
+//
+// allowance is how many queries it may send, reserved from the budget; what
+// it does not use goes back.
+func (rn *run) exchange(ctx context.Context, step int, zone string, q question, idx int, t target, allowance int64) exchangeResult {
 	proto := UDP
 	if rn.cfg.TCP {
 		proto = TCP
 	}
 	res := exchangeResult{idx: idx, t: t}
+	defer func() { rn.budget.Add(allowance) }() // return what was not used
 	for attempt, tries := 1, 0; tries <= rn.cfg.Retries; attempt++ {
-		if rn.queries.Add(1) > int64(rn.cfg.MaxQueries) {
-			rn.queries.Add(-1)
-			res.resp = Response{Kind: KindError, Detail: "not asked: " + stopDetail[ReasonQueryBudget]}
-			return res
+		if allowance == 0 {
+			return res // the last attempt's result stands
 		}
+		allowance--
+		rn.queries.Add(1)
 		query := rn.query(q)
 		actx, cancel := context.WithTimeout(ctx, rn.cfg.Timeout)
 		reply, rtt, err := rn.r.Transport.Exchange(actx, proto, t.addr, query)

@@ -3,6 +3,9 @@ package trace_test
 import (
 	"context"
 	"io"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,4 +81,53 @@ func BenchmarkLabTraceWarmDelegations(b *testing.B) {
 		}
 		trace.WriteJSON(io.Discard, t)
 	}
+}
+
+// BenchmarkLabDomains traces every lab domain (the hostile ones included)
+// from a cold cache, and reports for each the goroutines left running
+// after the trace (0: nothing leaks) and the process's peak memory so far.
+func BenchmarkLabDomains(b *testing.B) {
+	w, err := lab.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := labResolver(b)
+	for _, d := range w.Domains() {
+		qtype, ok := dns.StringToType[d.Type]
+		if !ok {
+			b.Fatalf("%s: unknown type %s", d.Name, d.Type)
+		}
+		b.Run(strings.TrimSuffix(d.Name, "."), func(b *testing.B) {
+			runtime.GC()
+			base := runtime.NumGoroutine()
+			b.ReportAllocs()
+			var queries int
+			for b.Loop() {
+				r.Cache = resolver.NewCache(resolver.SystemClock{})
+				t := trace.Run(context.Background(), r, d.Name, qtype, trace.Options{Network: "lab"})
+				queries = t.Queries
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(queries), "queries/op")
+			b.ReportMetric(float64(runtime.NumGoroutine()-base), "goroutines-left")
+			if hwm, ok := peakRSS(); ok {
+				b.ReportMetric(hwm, "peak-RSS-MB")
+			}
+		})
+	}
+}
+
+// peakRSS reads the process's peak resident set size (Linux: VmHWM).
+func peakRSS() (float64, bool) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024, err == nil
+		}
+	}
+	return 0, false
 }

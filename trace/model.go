@@ -28,7 +28,9 @@ type Check struct {
 	Glue     []Record     `json:"glue"`      // the addresses the parent gives for them
 	ChildNS  []Record     `json:"child_ns"`  // the NS records at the zone's apex
 	Lookups  []Resolution `json:"lookups"`   // the addresses of every NS name, resolved from the root
-	Probes   []Step       `json:"probes"`    // one question put to every server of a zone
+	// LookupsSkipped counts NS names not looked up, beyond MaxNSLookups.
+	LookupsSkipped int    `json:"lookups_skipped,omitempty"`
+	Probes         []Step `json:"probes"` // one question put to every server of a zone
 }
 
 // Resolution is one name resolved from the cache or the root.

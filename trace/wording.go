@@ -134,7 +134,8 @@ var wordings = map[string]wording{
 		}},
 	CodeReferralLoop: {SeverityError, FixAtParent,
 		func(f facts) string {
-			return fmt.Sprintf("Asked about %s, %s referred back %s instead of answering: the referrals lead back to a zone already visited, so resolution goes round in circles.", f.zone, who(f), strings.TrimPrefix(f.detail, "upward referral "))
+			to, _, _ := strings.Cut(strings.TrimPrefix(f.detail, "upward referral "), ":")
+			return fmt.Sprintf("Asked about %s, %s referred back up %s instead of answering: the referral leads back to a zone already visited, so resolution would go round in circles.", f.zone, who(f), to)
 		},
 		func(f facts) string {
 			return fmt.Sprintf("Configure %s to serve %s with authority, or remove it from the delegation of %s at the registrar.", f.server, f.zone, f.zone)

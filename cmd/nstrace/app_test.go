@@ -59,6 +59,16 @@ func TestUsageErrors(t *testing.T) {
 		{"negative retries", []string{"trace", "--lab", "--retries", "-1", "mydomain.com"}, "--retries"},
 		{"unknown command", []string{"tarce", "mydomain.com"}, `unknown command "tarce"`},
 		{"lab serve bad port", []string{"lab", "serve", "--port", "-5"}, "out of range"},
+		{"check: no domain", []string{"check", "--lab"}, "no domain given"},
+		{"check: bad name", []string{"check", "--lab", "a..com"}, "empty label"},
+		{"check: missing hints", []string{"check", "--hints", filepath.Join(dir, "nope"), "mydomain.com"}, "no such file"},
+		{"check: hints is a directory", []string{"check", "--hints", dir, "mydomain.com"}, "is a directory"},
+		{"check: binary hints", []string{"check", "--hints", binHints, "mydomain.com"}, "not a text file"},
+		{"check: unknown format", []string{"check", "--lab", "--format", "yaml", "mydomain.com"}, `unknown --format "yaml"`},
+		{"check: flag after domain", []string{"check", "mydomain.com", "--lab"}, "put flags before the domains"},
+		{"lab export: no directory", []string{"lab", "export"}, "takes one directory"},
+		{"lab export: into a file", []string{"lab", "export", badHints}, "lab export"},
+		{"lab list: extra argument", []string{"lab", "list", "x"}, "takes no arguments"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,7 +53,7 @@ func runCheck(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	r := &resolver.Resolver{Transport: net.transport, Config: cfg, Hints: net.hints, Cache: resolver.NewCache(resolver.SystemClock{})}
+	r := &resolver.Resolver{Transport: net.transport, Config: cfg, Hints: net.hints, Cache: resolver.NewCache(net.clock)}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows")}
 	return emit(c, e, format, table, names, func(name string) *trace.Trace {

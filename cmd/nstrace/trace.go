@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -80,7 +81,8 @@ func looksLikeType(s string) bool {
 type network struct {
 	transport resolver.Transport
 	hints     *resolver.Hints
-	label     string // for the output header: "lab", "internet", "hints FILE"
+	label     string         // for the output header: "lab", "internet", "hints FILE"
+	clock     resolver.Clock // the cache's clock
 }
 
 func openNetwork(c *cli.Context, cfg *resolver.Config) (network, error) {
@@ -103,9 +105,12 @@ func openNetwork(c *cli.Context, cfg *resolver.Config) (network, error) {
 			return network{}, fmt.Errorf("lab: %w", err)
 		}
 		cfg.IPv6 = false // the lab is IPv4-only: no AAAA lookups for NS names
-		return network{transport: lab.NewNetwork(w), hints: hints, label: "lab"}, nil
+		// The lab runs on simulated time: its replies are instant, and its
+		// clock moves only when a lab story moves it, so a lab trace reads
+		// the same at every run.
+		return network{transport: lab.NewNetwork(w), hints: hints, label: "lab", clock: resolver.NewManualClock(time.Now())}, nil
 	}
-	n := network{transport: &resolver.NetTransport{}, hints: resolver.DefaultHints(), label: "internet"}
+	n := network{transport: &resolver.NetTransport{}, hints: resolver.DefaultHints(), label: "internet", clock: resolver.SystemClock{}}
 	if path := c.String("hints"); c.IsSet("hints") {
 		h, err := resolver.LoadHints(path)
 		if err != nil {
@@ -137,7 +142,7 @@ func runTrace(c *cli.Context, e *env) error {
 		Transport: net.transport,
 		Config:    cfg,
 		Hints:     net.hints,
-		Cache:     resolver.NewCache(resolver.SystemClock{}),
+		Cache:     resolver.NewCache(net.clock),
 	}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows")}

@@ -70,6 +70,11 @@ const (
 	// sections; over TCP it announces the full reply in the length prefix
 	// but sends only its first half, then closes the connection.
 	BehaviourTCPPartial
+	// BehaviourENTNXDomain answers normally, except that NODATA becomes
+	// NXDOMAIN: an empty non-terminal (a name with no records but names
+	// below it) is said not to exist — the classic server bug that breaks
+	// QNAME minimisation (RFC 8020, RFC 9156).
+	BehaviourENTNXDomain
 )
 
 // behaviourNames maps each kind to its keyword in world.conf.
@@ -93,6 +98,7 @@ var behaviourNames = map[BehaviourKind]string{
 	BehaviourEndlessCNAME:  "endless-cname",
 	BehaviourTCDropTCP:     "tc-droptcp",
 	BehaviourTCPPartial:    "tcp-partial",
+	BehaviourENTNXDomain:   "ent-nxdomain",
 }
 
 // String returns the keyword of the kind, as written in world.conf.
@@ -120,7 +126,7 @@ const maxDelay = time.Minute
 // ParseBehaviour parses a behaviour as written in world.conf: "ok",
 // "refuse", "servfail", "drop", "noaa", "upward", "wrong-id",
 // "wrong-question", "tc-notcp", "poison", "garbage", "cutoff", "selfref",
-// "endless-cname", "tc-droptcp", "tcp-partial", "delay=MS", where MS is a
+// "endless-cname", "tc-droptcp", "tcp-partial", "ent-nxdomain", "delay=MS", where MS is a
 // number of milliseconds ("delay=250") or a Go duration ("delay=1.5s"),
 // or "refer=ZONE", ZONE a domain name. Keywords are case-insensitive.
 //

@@ -49,6 +49,7 @@ var deliberatelyBroken = map[string]string{
 	"nxns.com.":         "none of its 500 NS names exists",
 	"manyns.com.":       "498 of its 500 NS are at addresses where no server exists",
 	"endless.com.":      "its servers make up an endless CNAME chain (behaviour endless-cname)",
+	"qminbroken.com.":   "its servers say NXDOMAIN for empty non-terminals (behaviour ent-nxdomain)",
 }
 
 // TestDefaultHealthyZones checks, for every zone of the default world but

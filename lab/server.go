@@ -75,6 +75,10 @@ func (s *server) respond(q *dns.Msg, proto string) (reply *dns.Msg, delay time.D
 			reply.Ns = append(reply.Ns, dns.Copy(poisonNS))
 			reply.Extra = append(reply.Extra, dns.Copy(poisonA))
 		}
+	case BehaviourENTNXDomain:
+		if reply.Authoritative && reply.Rcode == dns.RcodeSuccess && len(reply.Answer) == 0 {
+			reply.Rcode = dns.RcodeNameError
+		}
 	}
 	return reply, delay
 }

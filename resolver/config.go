@@ -48,6 +48,10 @@ type Config struct {
 	IPv4, IPv6 bool
 	// TCP sends every query over TCP instead of UDP first.
 	TCP bool
+	// QMin sends each zone's servers only the next label of the name
+	// (QNAME minimisation, RFC 9156), falling back to the full name when a
+	// server answers a minimised question wrongly.
+	QMin bool
 }
 
 // Defaults used by DefaultConfig, documented in README.

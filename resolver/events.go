@@ -67,6 +67,7 @@ type StepStarted struct {
 	Zone       string   // the zone whose servers are asked, or that the cached data came from
 	Name       string   // the name sent
 	Type       uint16   // the type sent
+	FullName   string   // the name being resolved, when a minimised Name was sent (RFC 9156)
 	NS         []string // the zone's NS names, sorted
 }
 

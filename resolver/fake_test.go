@@ -127,8 +127,10 @@ func zoneServer(t testing.TB, apex string, records ...string) func(string, *dns.
 		exists := false
 		for _, r := range data {
 			owner := dns.CanonicalName(r.Header().Name)
+			if dns.IsSubDomain(qn, owner) {
+				exists = true // the name, or an empty non-terminal above a name
+			}
 			if owner == qn {
-				exists = true
 				if r.Header().Rrtype == qt || (r.Header().Rrtype == dns.TypeCNAME && qt != dns.TypeCNAME) {
 					m.Answer = append(m.Answer, r)
 				}

@@ -299,6 +299,14 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 	}
 	// Step 2: the closest enclosing zone whose servers are known.
 	ns, expired := rn.closest(res, q)
+	// QNAME minimisation (RFC 9156): each zone's servers are asked only
+	// about the next label below the zone, until the full name is reached.
+	// A server that answers a minimised question wrongly (NXDOMAIN for an
+	// empty non-terminal, REFUSED, no answer) makes the resolver fall back
+	// to the full name, as resolvers do ("relaxed" mode).
+	qmin := rn.cfg.QMin
+	minimised := 0
+	qzone, qlabels := "", 0 // the zone asked, and the labels of the next minimised name
 	for referrals := 0; ; referrals++ {
 		if referrals >= rn.cfg.MaxReferrals {
 			return failed(ReasonTooManyReferrals, ns.zone, "more than %d referrals", rn.cfg.MaxReferrals)
@@ -306,13 +314,38 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 		if reason, stop := rn.stopped(ctx); stop {
 			return failed(reason, ns.zone, "%s", stopDetail[reason])
 		}
+		sent := q
+		if qmin && minimised < maxMinimise {
+			if qzone != ns.zone {
+				qzone, qlabels = ns.zone, dns.CountLabel(ns.zone)+1
+			}
+			if next, ok := nextLabel(q.name, qlabels); ok {
+				sent = question{next, dns.TypeA}
+			}
+		}
 		// Step 3: ask the servers.
-		st := rn.ask(ctx, res, ns, q, depth, stack, func(resp Response) CacheState {
+		st := rn.ask(ctx, res, ns, sent, q, depth, stack, func(resp Response) CacheState {
 			if (resp.Kind == KindReferral && expired[resp.Referral]) || (resp.Kind != KindReferral && answerExpired) {
 				return CacheExpired
 			}
 			return CacheMiss
 		})
+		if sent != q {
+			minimised++
+			switch {
+			case st.failure == ReasonNone && st.resp.Kind == KindReferral:
+				// a zone cut: go on below it
+			case st.failure == ReasonNone && st.resp.Kind != KindNXDomain:
+				// the name exists, with no zone cut: one more label, same servers
+				qlabels++
+				continue
+			default:
+				// NXDOMAIN or no usable answer to a minimised question:
+				// ask the same servers again with the full name.
+				qmin = false
+				continue
+			}
+		}
 		if st.failure != ReasonNone {
 			return failed(st.failure, ns.zone, "%s", st.detail)
 		}
@@ -353,6 +386,20 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 			ns = next
 		}
 	}
+}
+
+// maxMinimise caps the minimised questions of one resolution; after it,
+// the full name is sent (RFC 9156 §2.3 MAX_MINIMISE_COUNT).
+const maxMinimise = 10
+
+// nextLabel returns the ancestor of name with labels labels, if that is
+// shorter than name.
+func nextLabel(name string, labels int) (string, bool) {
+	all := dns.SplitDomainName(name)
+	if labels >= len(all) {
+		return "", false
+	}
+	return dns.Fqdn(strings.Join(all[len(all)-labels:], ".")), true
 }
 
 // fromCache is step 1: an answer, a CNAME or a negative answer from the
@@ -443,12 +490,16 @@ type target struct {
 // names that came without glue, within limits), ask every address at once,
 // and pick the fastest usable response. state says, from the response,
 // whether what it brought had expired in the cache.
-func (rn *run) ask(ctx context.Context, res int, ns servers, q question, depth int, stack []question, state func(Response) CacheState) stepResult {
+func (rn *run) ask(ctx context.Context, res int, ns servers, q, full question, depth int, stack []question, state func(Response) CacheState) stepResult {
 	id := int(rn.steps.Add(1))
 	names := slices.Clone(ns.names)
 	slices.Sort(names)
 	names = slices.Compact(names)
-	rn.obs.Observe(StepStarted{Step: id, Resolution: res, Zone: ns.zone, Name: q.name, Type: q.qtype, NS: names})
+	started := StepStarted{Step: id, Resolution: res, Zone: ns.zone, Name: q.name, Type: q.qtype, NS: names}
+	if q != full {
+		started.FullName = full.name
+	}
+	rn.obs.Observe(started)
 	fin := StepFinished{Step: id, Cache: CacheMiss}
 
 	var targets []target

@@ -433,3 +433,56 @@ func TestManyServersAreAskedInWaves(t *testing.T) {
 		t.Errorf("%d addresses not asked, want %d (the first wave answered)", last.NotAsked, 500-r.Config.MaxInFlight)
 	}
 }
+
+func TestQNAMEMinimisation(t *testing.T) {
+	tests := []struct {
+		name   string
+		broken bool // example.com's server says NXDOMAIN for the empty non-terminal
+		sent   string
+	}{
+		{"minimised", false, ". com. A|com. example.com. A|example.com. b.example.com. A|example.com. a.b.example.com. A"},
+		{"broken server: fall back to the full name", true, ". com. A|com. example.com. A|example.com. b.example.com. A|example.com. a.b.example.com. A"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, hints := world(t)
+			inner := zoneServer(t, "example.com.", "example.com. 3600 IN NS ns1.example.com.", "a.b.example.com. 300 IN A 127.10.0.9")
+			f.handle("127.0.0.3", func(proto string, q *dns.Msg) *dns.Msg {
+				m := inner(proto, q)
+				if tc.broken && q.Question[0].Name == "b.example.com." {
+					m.Rcode = dns.RcodeNameError
+				}
+				return m
+			})
+			r, log := newTestResolver(f, hints, NewManualClock(time.Unix(0, 0)))
+			r.Config.QMin = true
+			res := r.Resolve(context.Background(), "a.b.example.com.", dns.TypeA)
+			if res.Status != StatusAnswer {
+				t.Fatalf("status %v (%s)", res.Status, res.Detail)
+			}
+			var sent []string
+			var kinds []string
+			for _, e := range log.events {
+				switch e := e.(type) {
+				case StepStarted:
+					sent = append(sent, e.Zone+" "+e.Name+" "+dns.TypeToString[e.Type])
+					if e.Name != "a.b.example.com." && e.FullName != "a.b.example.com." {
+						t.Errorf("minimised step %s without the full name", e.Name)
+					}
+				case StepFinished:
+					kinds = append(kinds, e.Response.Kind.String())
+				}
+			}
+			if got := strings.Join(sent, "|"); got != tc.sent {
+				t.Errorf("sent %s\nwant %s", got, tc.sent)
+			}
+			want := "referral referral nodata answer"
+			if tc.broken {
+				want = "referral referral nxdomain answer"
+			}
+			if got := strings.Join(kinds, " "); got != want {
+				t.Errorf("kinds %q, want %q", got, want)
+			}
+		})
+	}
+}

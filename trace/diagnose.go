@@ -86,7 +86,12 @@ func (d *diagnosis) findings() []Finding {
 // judged only on the main path, where it is what the user asked about.
 func (d *diagnosis) resolution(r Resolution, mainPath bool) {
 	prevZone := ""
-	for _, s := range r.Steps {
+	for i, s := range r.Steps {
+		if i+1 < len(r.Steps) && qminFallback(s, r.Steps[i+1]) {
+			d.qminBroken(s, r.Steps[i+1])
+			prevZone = s.Zone
+			continue
+		}
 		d.step(s, prevZone, mainPath)
 		if s.Referral != nil && s.Cache.State != "hit" && mainPath {
 			d.referral(s)
@@ -522,4 +527,24 @@ func got(s Server) string {
 		return s.Kind + ": " + s.Detail
 	}
 	return s.Kind
+}
+
+// qminFallback reports whether s sent a minimised name that its servers
+// answered with NXDOMAIN or not at all, and next asked the same zone the
+// full name, which worked: the servers broke QNAME minimisation.
+func qminFallback(s, next Step) bool {
+	return s.FullName != "" && (s.Kind == "nxdomain" || s.Kind == "failed") &&
+		next.Zone == s.Zone && next.FullName == "" && usable(next.Kind) && next.Kind != "nxdomain"
+}
+
+func (d *diagnosis) qminBroken(s, next Step) {
+	for _, srv := range s.Servers {
+		if srv.Kind == "nxdomain" || !usable(srv.Kind) {
+			f := facts{zone: s.Zone, server: srv.Name, address: srv.Address, detail: got(srv), target: s.Name, names: []string{next.Name}}
+			if srv.Kind == "nxdomain" {
+				f.detail = "NXDOMAIN"
+			}
+			d.add(CodeQMinBroken, f, Evidence{Step: s.ID, Server: srv.Name, Address: srv.Address, Asked: s.Name + " " + s.Type, Got: f.detail})
+		}
+	}
 }

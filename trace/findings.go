@@ -23,6 +23,7 @@ const (
 	CodeTCPFailed         = "TCP_FAILED"
 	CodeBadResponse       = "BAD_RESPONSE"
 	CodeOutOfBailiwick    = "OUT_OF_BAILIWICK"
+	CodeQMinBroken        = "QMIN_BROKEN"
 )
 
 // Severities of a finding.

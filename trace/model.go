@@ -68,13 +68,16 @@ type Record struct {
 // Step is one zone cut on the way: the servers of Zone asked about
 // Name/Type, or (Cache.State "hit") what the cache already knew.
 type Step struct {
-	ID     string `json:"id"`    // "3"; inside the side resolutions of step 3: "3a.1", "3a.2", "3b.1"
-	Zone   string `json:"zone"`  // the zone whose servers are asked, or the cached data came from
-	Name   string `json:"qname"` // the name sent
-	Type   string `json:"qtype"` // the type sent
-	Cache  Cache  `json:"cache"`
-	Kind   string `json:"kind"`             // the response kind used, or "failed"
-	Server string `json:"server,omitempty"` // the server whose response was used
+	ID   string `json:"id"`    // "3"; inside the side resolutions of step 3: "3a.1", "3a.2", "3b.1"
+	Zone string `json:"zone"`  // the zone whose servers are asked, or the cached data came from
+	Name string `json:"qname"` // the name sent
+	// FullName is the name being resolved, when QNAME minimisation sent a
+	// shorter one (RFC 9156).
+	FullName string `json:"full_qname,omitempty"`
+	Type     string `json:"qtype"` // the type sent
+	Cache    Cache  `json:"cache"`
+	Kind     string `json:"kind"`             // the response kind used, or "failed"
+	Server   string `json:"server,omitempty"` // the server whose response was used
 	// Address is the address of Server.
 	Address  string    `json:"address,omitempty"`
 	Servers  []Server  `json:"servers"`            // every server asked, sorted by name and address

@@ -61,7 +61,7 @@ func (rec *Recorder) Observe(e resolver.Event) {
 		}
 	case resolver.StepStarted:
 		n := &stepNode{id: e.Step, servers: map[netip.AddrPort]*serverNode{}}
-		n.s = Step{Zone: e.Zone, Name: e.Name, Type: typeName(e.Type), Cache: Cache{State: "miss"}}
+		n.s = Step{Zone: e.Zone, Name: e.Name, FullName: e.FullName, Type: typeName(e.Type), Cache: Cache{State: "miss"}}
 		rec.steps[e.Step] = n
 		if r, ok := rec.resolutions[e.Resolution]; ok {
 			r.steps = append(r.steps, n)

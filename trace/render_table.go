@@ -15,6 +15,7 @@ import (
 type TableOptions struct {
 	Color   bool // ANSI colours (only on a terminal, and never with NO_COLOR)
 	AllRows bool // one row per server, even where many servers said the same
+	Explain bool // before the table, each step in plain words (--explain)
 }
 
 // FoldMin is the smallest number of servers of one step whose identical
@@ -72,6 +73,9 @@ func WriteTable(w io.Writer, t *Trace, opts TableOptions) error {
 	p := tr.p
 	fmt.Fprintf(w, "%s %s %s %s\n", p.paint(ansiBold, t.Question.Name), t.Question.Type,
 		p.paint(ansiDim, "·"), p.paint(ansiDim, networkLabel(t.Network)))
+	if opts.Explain {
+		writeExplanations(w, t, t.Resolution, p)
+	}
 	if err := tr.table(w, tr.rows(t.Resolution)); err != nil {
 		return err
 	}
@@ -187,7 +191,11 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 	case "expired":
 		cache = p.paint(ansiYellow, cache)
 	}
-	head := []string{s.ID, s.Zone, cache}
+	zone := s.Zone
+	if s.FullName != "" {
+		zone += "\n" + p.paint(ansiDim, "asked "+s.Name+" "+s.Type)
+	}
+	head := []string{s.ID, zone, cache}
 	if s.Probe != "" {
 		head = []string{"", s.Zone, ""}
 	}
@@ -465,4 +473,46 @@ var fixPlace = map[string]string{
 	FixAtParent: "registrar (parent zone)",
 	FixAtChild:  "zone (its servers)",
 	FixAtServer: "server",
+}
+
+// writeExplanations writes, step by step, what happened in plain words:
+// the steps of r and of the CNAME targets it followed.
+func writeExplanations(w io.Writer, t *Trace, r Resolution, p painter) {
+	for _, s := range r.Steps {
+		if text := StepExplanation(t, s); text != "" {
+			for i, line := range wrapText(text, 96) {
+				head := "    "
+				if i == 0 {
+					head = fmt.Sprintf("%-4s", s.ID)
+				}
+				fmt.Fprintf(w, "%s%s\n", p.paint(ansiBold, head), line)
+			}
+		}
+		for _, c := range s.Children {
+			if c.Purpose == "cname" {
+				writeExplanations(w, t, c, p)
+			}
+		}
+	}
+	fmt.Fprintln(w)
+}
+
+// wrapText breaks text into lines of at most width characters, at spaces.
+func wrapText(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		if line != "" && len([]rune(line))+1+len([]rune(word)) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }

@@ -27,6 +27,13 @@ type wording struct {
 }
 
 var wordings = map[string]wording{
+	CodeQMinBroken: {SeverityWarning, FixAtServer,
+		func(f facts) string {
+			return fmt.Sprintf("Asked only about %s (QNAME minimisation, RFC 9156), %s answered %s, yet the full name %s resolves: the server mishandles the empty non-terminal %s. Resolvers that minimise (most do by default) must fall back to the full name, and some give up.", f.target, who(f), f.detail, f.names[0], f.target)
+		},
+		func(f facts) string {
+			return fmt.Sprintf("Fix or upgrade the DNS software of %s: a name that has no records but names below it must be answered NOERROR with no records (NODATA), never NXDOMAIN (RFC 8020).", f.server)
+		}},
 	CodeLame: {SeverityError, FixAtParent,
 		func(f facts) string {
 			return fmt.Sprintf("%s is named as a nameserver of %s but does not serve it: asked about the zone, it answered %s. This is a lame delegation (RFC 1912 §2.8): resolvers that ask it waste time or fail.", who(f), f.zone, f.detail)

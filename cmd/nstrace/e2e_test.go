@@ -164,3 +164,59 @@ func TestLabList(t *testing.T) {
 	}
 	golden(t, filepath.Join(goldenDir, "lab-list.txt"), out)
 }
+
+// TestQMinGolden traces with QNAME minimisation: every minimised step
+// shows the name sent and the full name, and the lab's qminbroken.com —
+// whose servers say NXDOMAIN for empty non-terminals — gets QMIN_BROKEN
+// and still resolves, by falling back to the full name.
+func TestQMinGolden(t *testing.T) {
+	for _, name := range []string{"mydomain.com", "host.lab.eng.deep.com", "a.b.qminbroken.com"} {
+		t.Run(name, func(t *testing.T) {
+			code, out, _ := run(t, "trace", "--lab", "--qmin", "--format", "json", name)
+			tr := decodeTraces(t, out)[0]
+			if code != ExitOK || tr.Outcome.Status != "answer" {
+				t.Fatalf("exit %d, outcome %s", code, tr.Outcome.Status)
+			}
+			minimised := 0
+			for _, s := range tr.Steps {
+				if s.FullName != "" {
+					minimised++
+					if s.FullName != tr.Question.Name || len(s.Name) >= len(s.FullName) {
+						t.Errorf("step %s sent %s for %s", s.ID, s.Name, s.FullName)
+					}
+				}
+			}
+			if minimised == 0 {
+				t.Errorf("no step was minimised")
+			}
+			broken := slices.Contains(findingCodes(tr.Findings), trace.CodeQMinBroken)
+			if broken != (name == "a.b.qminbroken.com") {
+				t.Errorf("QMIN_BROKEN reported: %v", broken)
+			}
+			_, out, _ = run(t, "trace", "--lab", "--qmin", "--explain", "--no-color", name)
+			golden(t, filepath.Join(goldenDir, "qmin", name+".txt"), out)
+		})
+	}
+}
+
+// TestExplainGolden: --explain says, before the table, what happens at
+// each step and why, in plain words built from the step's data.
+func TestExplainGolden(t *testing.T) {
+	for _, name := range []string{"mydomain.com", "glueless.org", "www.shop.com", "lame.com", "doesnotexist.mydomain.com"} {
+		t.Run(name, func(t *testing.T) {
+			_, out, _ := run(t, "trace", "--lab", "--explain", "--no-color", name)
+			words := strings.Join(strings.Fields(out), " ") // explanations are wrapped
+			for _, want := range []string{"starts at the root", "referral"} {
+				if !strings.Contains(words, want) {
+					t.Errorf("explanation lacks %q", want)
+				}
+			}
+			golden(t, filepath.Join(goldenDir, "explain", name+".txt"), out)
+		})
+	}
+	// A cache hit has its own words.
+	_, out, _ := run(t, "trace", "--lab", "--explain", "--no-color", "mydomain.com", "www.mydomain.com")
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), "Cache hit: the resolver still remembers the servers of com") {
+		t.Errorf("no cache-hit explanation:\n%s", out)
+	}
+}

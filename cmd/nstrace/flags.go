@@ -20,6 +20,7 @@ func resolverFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "4", Usage: "ask IPv4 addresses only"},
 		&cli.BoolFlag{Name: "6", Usage: "ask IPv6 addresses only"},
 		&cli.BoolFlag{Name: "tcp", Usage: "send every query over TCP"},
+		&cli.BoolFlag{Name: "qmin", Usage: "QNAME minimisation (RFC 9156): send each zone only the next label of the name"},
 		&cli.DurationFlag{Name: "timeout", Value: resolver.DefaultTimeout, Usage: "per-query `TIMEOUT`"},
 		&cli.IntFlag{Name: "retries", Value: resolver.DefaultRetries, Usage: "extra tries after a timeout"},
 		&cli.IntFlag{Name: "max-queries", Value: resolver.DefaultMaxQueries, Usage: "query budget per name, side lookups included"},
@@ -32,6 +33,7 @@ func outputFlags(formats []string) []cli.Flag {
 		&cli.StringFlag{Name: "format", Aliases: []string{"o"}, Value: "table", Usage: fmt.Sprintf("output `FORMAT`: %v", formats)},
 		&cli.BoolFlag{Name: "all-rows", Usage: "one table row per server, even where many servers said the same"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
+		&cli.BoolFlag{Name: "explain", Usage: "say in plain words what happens at each step and why"},
 	}
 }
 
@@ -69,6 +71,7 @@ func resolverConfig(c *cli.Context) (resolver.Config, error) {
 	}
 	cfg.Deadline = c.Duration("deadline")
 	cfg.TCP = c.Bool("tcp")
+	cfg.QMin = c.Bool("qmin")
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError("%v", err)
 	}

@@ -145,7 +145,7 @@ func runTrace(c *cli.Context, e *env) error {
 		Cache:     resolver.NewCache(net.clock),
 	}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
-	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows")}
+	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows"), Explain: c.Bool("explain")}
 	return emit(c, e, format, table, q.names, func(name string) *trace.Trace {
 		return trace.Run(c.Context, r, name, q.qtype, opts)
 	}, func(t *trace.Trace) bool { return t.Outcome.Status == "servfail" || trace.HasErrors(t.Findings) })

@@ -69,6 +69,12 @@ func TestUsageErrors(t *testing.T) {
 		{"lab export: no directory", []string{"lab", "export"}, "takes one directory"},
 		{"lab export: into a file", []string{"lab", "export", badHints}, "lab export"},
 		{"lab list: extra argument", []string{"lab", "list", "x"}, "takes no arguments"},
+		{"replay: missing file", []string{"trace", "--replay", filepath.Join(dir, "nope"), "mydomain.com"}, "no such file"},
+		{"replay: a directory", []string{"trace", "--replay", dir, "mydomain.com"}, "is a directory"},
+		{"replay: binary junk", []string{"trace", "--replay", binHints, "mydomain.com"}, "bad recording"},
+		{"replay: not a recording", []string{"trace", "--replay", badHints, "mydomain.com"}, "bad recording"},
+		{"replay with --lab", []string{"trace", "--lab", "--replay", badHints, "mydomain.com"}, "excludes --lab"},
+		{"record into a directory", []string{"trace", "--lab", "--record", dir, "mydomain.com"}, "--record"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -56,9 +56,9 @@ func runCheck(c *cli.Context, e *env) error {
 	r := &resolver.Resolver{Transport: net.transport, Config: cfg, Hints: net.hints, Cache: resolver.NewCache(net.clock)}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows"), Explain: c.Bool("explain")}
-	return emit(c, e, format, table, names, func(name string) *trace.Trace {
+	return net.finish(emit(c, e, format, table, names, func(name string) *trace.Trace {
 		return trace.CheckZone(c.Context, r, name, opts)
-	}, func(t *trace.Trace) bool { return trace.HasErrors(t.Findings) })
+	}, func(t *trace.Trace) bool { return trace.HasErrors(t.Findings) }))
 }
 
 // emit runs one job per name, writes each result as it comes, and turns

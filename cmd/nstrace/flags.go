@@ -25,6 +25,8 @@ func resolverFlags() []cli.Flag {
 		&cli.IntFlag{Name: "retries", Value: resolver.DefaultRetries, Usage: "extra tries after a timeout"},
 		&cli.IntFlag{Name: "max-queries", Value: resolver.DefaultMaxQueries, Usage: "query budget per name, side lookups included"},
 		&cli.DurationFlag{Name: "deadline", Value: resolver.DefaultDeadline, Usage: "give up on a name after `DURATION`"},
+		&cli.StringFlag{Name: "record", Usage: "write every query and reply of the run to `FILE`, to replay it later"},
+		&cli.StringFlag{Name: "replay", Usage: "answer every query from a recording `FILE` made with --record: offline, the same trace at every run"},
 	}
 }
 

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,11 +84,67 @@ func looksLikeType(s string) bool {
 type network struct {
 	transport resolver.Transport
 	hints     *resolver.Hints
-	label     string         // for the output header: "lab", "internet", "hints FILE"
-	clock     resolver.Clock // the cache's clock
+	label     string          // for the output header: "lab", "internet", "hints FILE", "replay FILE"
+	clock     resolver.Clock  // the cache's clock
+	close     func() error    // writes out a recording (--record); nil otherwise
+	missed    func() []string // questions a replay could not answer (--replay); nil otherwise
 }
 
+// openNetwork returns what the command resolves over: the lab, a replay,
+// or the real network; with --record, wrapped in a recorder.
 func openNetwork(c *cli.Context, cfg *resolver.Config) (network, error) {
+	n, err := openTransport(c, cfg)
+	if err != nil || !c.IsSet("record") {
+		return n, err
+	}
+	path := c.String("record")
+	f, err := os.Create(path)
+	if err != nil {
+		return n, usageError("--record: %v", err)
+	}
+	w := bufio.NewWriter(f)
+	rec := resolver.NewRecorder(n.transport, w, n.clock)
+	rec.Note = strings.Join(os.Args, " ")
+	rec.Hints = n.hints
+	rec.Options = recordOptions(*cfg)
+	n.transport = rec
+	n.close = func() error {
+		err := rec.Close()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
+	return n, nil
+}
+
+func openTransport(c *cli.Context, cfg *resolver.Config) (network, error) {
+	if c.IsSet("replay") {
+		if c.Bool("lab") || c.IsSet("hints") || c.IsSet("record") {
+			return network{}, usageError("--replay answers from its recording: it excludes --lab, --hints and --record")
+		}
+		path := c.String("replay")
+		f, err := os.Open(path)
+		if err != nil {
+			return network{}, usageError("--replay: %v", err)
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return network{}, usageError("--replay: %s is a directory", path)
+		}
+		rec, err := resolver.LoadRecording(f, path)
+		if err != nil {
+			return network{}, usageError("%v", err)
+		}
+		hints := rec.Hints
+		if hints == nil {
+			hints = resolver.DefaultHints()
+		}
+		applyOptions(cfg, rec.Options)
+		// The recording's own clock: the same trace at every run.
+		rt := rec.Transport()
+		return network{transport: rt, hints: hints, label: "replay " + path, clock: resolver.NewManualClock(rec.Created), missed: rt.Missed}, nil
+	}
 	if c.Bool("lab") {
 		if c.IsSet("hints") {
 			return network{}, usageError("--lab and --hints exclude each other: the lab has its own root servers")
@@ -146,7 +205,63 @@ func runTrace(c *cli.Context, e *env) error {
 	}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows"), Explain: c.Bool("explain")}
-	return emit(c, e, format, table, q.names, func(name string) *trace.Trace {
+	return net.finish(emit(c, e, format, table, q.names, func(name string) *trace.Trace {
 		return trace.Run(c.Context, r, name, q.qtype, opts)
-	}, func(t *trace.Trace) bool { return t.Outcome.Status == "servfail" || trace.HasErrors(t.Findings) })
+	}, func(t *trace.Trace) bool { return t.Outcome.Status == "servfail" || trace.HasErrors(t.Findings) }))
+}
+
+// finish writes out a recording, if there is one, whatever happened, and
+// says so when a replay was asked questions its recording cannot answer:
+// those never reach the network, and the trace above shows them as errors.
+func (n network) finish(err error) error {
+	if n.close != nil {
+		if cerr := n.close(); cerr != nil && err == nil {
+			return &exitError{code: ExitFailed, err: fmt.Errorf("--record: %w", cerr)}
+		}
+	}
+	if n.missed != nil {
+		if m := n.missed(); len(m) > 0 {
+			return &exitError{code: ExitFailed, err: fmt.Errorf("the recording cannot answer %d queries (the first: %s): replay the names and type it was recorded with", len(m), m[0])}
+		}
+	}
+	return err
+}
+
+// recordOptions are the settings that shape the questions asked, written
+// into a recording so that --replay asks the same ones.
+func recordOptions(cfg resolver.Config) []string {
+	opts := []string{"port=" + strconv.Itoa(int(cfg.Port))}
+	if !cfg.IPv6 {
+		opts = append(opts, "ipv4-only")
+	}
+	if !cfg.IPv4 {
+		opts = append(opts, "ipv6-only")
+	}
+	if cfg.TCP {
+		opts = append(opts, "tcp")
+	}
+	if cfg.QMin {
+		opts = append(opts, "qmin")
+	}
+	return opts
+}
+
+// applyOptions sets what recordOptions wrote; unknown words are ignored.
+func applyOptions(cfg *resolver.Config, opts []string) {
+	for _, o := range opts {
+		switch k, v, _ := strings.Cut(o, "="); k {
+		case "port":
+			if p, err := strconv.ParseUint(v, 10, 16); err == nil && p > 0 {
+				cfg.Port = uint16(p)
+			}
+		case "ipv4-only":
+			cfg.IPv4, cfg.IPv6 = true, false
+		case "ipv6-only":
+			cfg.IPv4, cfg.IPv6 = false, true
+		case "tcp":
+			cfg.TCP = true
+		case "qmin":
+			cfg.QMin = true
+		}
+	}
 }

@@ -138,9 +138,12 @@ func zoneProblems(w *World, name string) []string {
 	}
 	// The NS names and the servers behind them.
 	serials := map[uint32][]string{}
+	delegated := nsNames(w.zones[name].nodes[name][dns.TypeNS])
 	for _, s := range w.servers {
 		for _, hz := range s.zones {
-			if hz.name == name {
+			// Servers the zone does not name (a story's next provider) do
+			// not count.
+			if hz.name == name && slices.Contains(delegated, s.name) {
 				serials[hz.soa.Serial] = append(serials[hz.soa.Serial], s.name)
 			}
 		}

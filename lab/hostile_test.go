@@ -324,6 +324,9 @@ func readRaw(t *testing.T, proto string, target netip.AddrPort, q *dns.Msg, whol
 		t.Fatal(err)
 	}
 	conn, err := net.DialTimeout(proto, target.String(), 2*time.Second)
+	if whole && errors.Is(err, syscall.ECONNRESET) {
+		return nil // reset before the dial returned: nothing came, sooner
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,8 @@ func TestDefaultLoads(t *testing.T) {
 	if w1 != w2 {
 		t.Error("Default is not cached: two calls returned different worlds")
 	}
-	if got := len(w1.Servers()); got != 66 {
-		t.Errorf("default world has %d servers, want 66", got)
+	if got := len(w1.Servers()); got != 68 {
+		t.Errorf("default world has %d servers, want 68", got)
 	}
 }
 

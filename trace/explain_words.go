@@ -22,11 +22,11 @@ func explainStep(t *Trace, s Step) string {
 		b = append(b, explainWhy(s))
 	}
 	if names := gluelessNames(s); len(names) > 0 {
-		what := "that name lies"
+		what, it := "that name lies", "it"
 		if len(names) > 1 {
-			what = "those names lie"
+			what, it = "those names lie", "them"
 		}
-		b = append(b, fmt.Sprintf("First it must find the address of %s: %s outside %s, so the referral could not carry them as glue, and the resolver looks them up from the root (the indented lines).", list(humanNames(names)), what, zoneName(s.Zone)))
+		b = append(b, fmt.Sprintf("First it must find the address of %s: %s outside %s, so the referral could not carry %s as glue, and the resolver looks %s up from the root (the indented lines).", list(humanNames(names)), what, zoneName(s.Zone), it, it))
 	}
 	if s.FullName != "" {
 		b = append(b, fmt.Sprintf("With QNAME minimisation it sends only %s %s, not the whole name %s: a server is told no more than it needs to give a referral (RFC 9156), so the rest of the name stays private.", humanName(s.Name), s.Type, humanName(s.FullName)))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -67,15 +68,10 @@ func emit(c *cli.Context, e *env, format string, table trace.TableOptions, names
 	code := ExitOK
 	for i, name := range names {
 		t := job(name)
-		var err error
-		if format == "json" {
-			err = trace.WriteJSON(e.stdout, t)
-		} else {
-			if i > 0 {
-				fmt.Fprintln(e.stdout)
-			}
-			err = trace.WriteTable(e.stdout, t, table)
+		if i > 0 && format != "json" {
+			fmt.Fprintln(e.stdout)
 		}
+		err := write(e.stdout, format, t, table)
 		if err != nil {
 			return &exitError{code: ExitFailed, err: fmt.Errorf("writing output: %w", err)}
 		}
@@ -90,4 +86,21 @@ func emit(c *cli.Context, e *env, format string, table trace.TableOptions, names
 		return silentExit(code)
 	}
 	return nil
+}
+
+// write renders t in format: each renderer is a pure function of the trace.
+func write(w io.Writer, format string, t *trace.Trace, table trace.TableOptions) error {
+	switch format {
+	case "json":
+		return trace.WriteJSON(w, t)
+	case "tree":
+		return trace.WriteTree(w, t, trace.TreeOptions{Color: table.Color, Explain: table.Explain})
+	case "markdown":
+		return trace.WriteMarkdown(w, t)
+	case "html":
+		return trace.WriteHTML(w, t)
+	case "dot":
+		return trace.WriteDOT(w, t)
+	}
+	return trace.WriteTable(w, t, table)
 }

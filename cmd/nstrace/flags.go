@@ -9,7 +9,7 @@ import (
 )
 
 // Formats that trace accepts; anything else is refused before a query is sent.
-var traceFormats = []string{"table", "json"}
+var traceFormats = []string{"table", "json", "tree", "markdown", "html", "dot"}
 
 // resolverFlags are the flags of every command that resolves names.
 func resolverFlags() []cli.Flag {

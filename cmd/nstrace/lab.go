@@ -16,6 +16,7 @@ func labCommand(e *env) *cli.Command {
 		Name:  "lab",
 		Usage: "the embedded lab network of root, TLD and authoritative servers",
 		Subcommands: []*cli.Command{
+			storyCommand(e),
 			{
 				Name:  "list",
 				Usage: "list the lab's domains and what is special about each",

@@ -1,0 +1,103 @@
+package lab
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// WithChange returns a copy of the world in which the zone named zoneName
+// (its default variant, on every server that serves it) has the RRsets of
+// records replaced: records is zone-file text relative to the zone, and
+// each owner and type it holds replaces that RRset. The world itself is not
+// changed. Lab stories use it to play an operator's change — a registrar
+// that updates a delegation, a zone that drops a server — while the
+// resolver's cache still remembers the old data.
+func (w *World) WithChange(zoneName, records string) (*World, error) {
+	name, err := canonicalName(zoneName)
+	if err != nil {
+		return nil, err
+	}
+	old := w.zones[name]
+	if old == nil {
+		return nil, fmt.Errorf("lab: no zone %s in the world", name)
+	}
+	patch, err := parseRecords([]byte(records), name)
+	if err != nil {
+		return nil, err
+	}
+	z := &zone{name: old.name, file: old.file + " (changed)", soa: old.soa, nodes: map[string]map[uint16][]dns.RR{}, exists: map[string]bool{}, cuts: map[string]bool{}}
+	for owner, sets := range old.nodes {
+		z.nodes[owner] = maps.Clone(sets)
+	}
+	for _, rr := range patch {
+		h := rr.Header()
+		owner := strings.ToLower(h.Name)
+		if z.nodes[owner] == nil {
+			z.nodes[owner] = map[uint16][]dns.RR{}
+		}
+		z.nodes[owner][h.Rrtype] = nil // replaced below, record by record
+	}
+	for _, rr := range patch {
+		h := rr.Header()
+		owner := strings.ToLower(h.Name)
+		z.nodes[owner][h.Rrtype] = append(z.nodes[owner][h.Rrtype], rr)
+		if soa, ok := rr.(*dns.SOA); ok && owner == name {
+			z.soa = soa
+		}
+	}
+	for owner, sets := range z.nodes {
+		if owner != name && len(sets[dns.TypeNS]) > 0 {
+			z.cuts[owner] = true
+		}
+		for n := owner; ; n = parent(n) {
+			z.exists[n] = true
+			if n == name {
+				break
+			}
+		}
+	}
+	nw := &World{byAddr: map[netip.Addr]*server{}, zones: maps.Clone(w.zones), variants: w.variants, domains: w.domains}
+	nw.zones[name] = z
+	for _, s := range w.servers {
+		c := *s
+		c.zones = make([]*zone, len(s.zones))
+		for i, hz := range s.zones {
+			if hz == old {
+				hz = z
+			}
+			c.zones[i] = hz
+		}
+		if c.root == old {
+			c.root = z
+		}
+		if c.referFrom == old {
+			c.referFrom = z
+		}
+		nw.servers = append(nw.servers, &c)
+		nw.byAddr[c.addr] = &c
+	}
+	return nw, nil
+}
+
+// parseRecords parses zone-file text whose records must all lie in zone.
+func parseRecords(text []byte, zone string) ([]dns.RR, error) {
+	zp := newZoneParser(text, zone, "change of "+zone)
+	var out []dns.RR
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if !dns.IsSubDomain(zone, strings.ToLower(rr.Header().Name)) {
+			return nil, fmt.Errorf("lab: change of %s: %s is outside the zone", zone, rr.Header().Name)
+		}
+		out = append(out, rr)
+	}
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("lab: change of %s: no records", zone)
+	}
+	return out, nil
+}

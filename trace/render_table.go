@@ -480,7 +480,7 @@ var fixPlace = map[string]string{
 func writeExplanations(w io.Writer, t *Trace, r Resolution, p painter) {
 	for _, s := range r.Steps {
 		if text := StepExplanation(t, s); text != "" {
-			for i, line := range wrapText(text, 96) {
+			for i, line := range Wrap(text, 96) {
 				head := "    "
 				if i == 0 {
 					head = fmt.Sprintf("%-4s", s.ID)
@@ -497,22 +497,5 @@ func writeExplanations(w io.Writer, t *Trace, r Resolution, p painter) {
 	fmt.Fprintln(w)
 }
 
-// wrapText breaks text into lines of at most width characters, at spaces.
-func wrapText(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		if line != "" && len([]rune(line))+1+len([]rune(word)) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += word
-	}
-	if line != "" {
-		lines = append(lines, line)
-	}
-	return lines
-}
+// Wrap breaks text into lines of at most width characters, at spaces.
+func Wrap(text string, width int) []string { return wrapWords(text, width) }

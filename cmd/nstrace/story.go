@@ -107,7 +107,7 @@ func runStory(c *cli.Context, e *env) error {
 		}
 		elapsed := clock.Now().Sub(start)
 		fmt.Fprintf(e.stdout, "\nScene %d of %d · %s · the clock: %s\n\n", n+1, len(story.Scenes), scene.Title, elapsed)
-		for _, line := range wrap(scene.Text, 100) {
+		for _, line := range trace.Wrap(scene.Text, 100) {
 			fmt.Fprintln(e.stdout, line)
 		}
 		fmt.Fprintln(e.stdout)
@@ -125,21 +125,4 @@ func runStory(c *cli.Context, e *env) error {
 		}
 	}
 	return nil
-}
-
-// wrap breaks text into lines of at most width characters, at spaces.
-func wrap(text string, width int) []string {
-	var lines []string
-	line := ""
-	for _, word := range strings.Fields(text) {
-		if line != "" && len([]rune(line))+1+len([]rune(word)) > width {
-			lines = append(lines, line)
-			line = ""
-		}
-		if line != "" {
-			line += " "
-		}
-		line += word
-	}
-	return append(lines, line)
 }

@@ -486,3 +486,30 @@ func TestQNAMEMinimisation(t *testing.T) {
 		})
 	}
 }
+
+func TestRateLimiterPacesEachServer(t *testing.T) {
+	f, _ := world(t)
+	l := RateLimited(f, 100) // one query per 10 ms per address
+	q := newQuery("www.example.com.", dns.TypeA)
+	start := time.Now()
+	for i := 0; i < 5; i++ {
+		l.Exchange(context.Background(), UDP, mustAddrPort("127.0.0.1:53"), q)
+	}
+	if elapsed := time.Since(start); elapsed < 35*time.Millisecond {
+		t.Errorf("5 queries to one server in %v: not paced at 100 qps", elapsed)
+	}
+	start = time.Now()
+	for i := 1; i <= 3; i++ {
+		l.Exchange(context.Background(), UDP, mustAddrPort(fmt.Sprintf("127.0.0.%d:53", 10+i)), q)
+	}
+	if elapsed := time.Since(start); elapsed > 20*time.Millisecond {
+		t.Errorf("3 queries to 3 servers took %v: servers must not wait for each other", elapsed)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for i := 0; i < 3; i++ {
+		if _, _, err := l.Exchange(ctx, UDP, mustAddrPort("127.0.0.1:53"), q); err == nil && i > 0 {
+			t.Errorf("a cancelled wait must not send")
+		}
+	}
+}

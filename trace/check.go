@@ -29,8 +29,11 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 	t.Check = c
 	ck := checker{ctx: ctx, r: r, t: t, c: c, opts: opts, addrs: map[string][]netip.Addr{}}
 
-	// The parent's side: the delegation at every parent server.
-	if parent != "" {
+	// The parent's side: the delegation at every parent server. The trace
+	// already asked them all, unless its step came from the cache.
+	if step, ok := askedStep(t, parent, func(s Step) bool { return s.Referral != nil && s.Referral.Zone == zone }); ok {
+		c.ParentNS, c.Glue = step.Referral.NS, step.Referral.Glue
+	} else if parent != "" {
 		if p, ok := ck.probe(parent, zone, dns.TypeNS, r.Servers(parent), "the delegation of "+zone+" at every server of "+parent); ok && p.Referral != nil {
 			c.ParentNS, c.Glue = p.Referral.NS, p.Referral.Glue
 		} else if ok && p.Kind == "answer" {
@@ -59,7 +62,9 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 		for _, n := range names {
 			asked[n] = true
 		}
-		ck.probe(zone, zone, dns.TypeSOA, targets, "the SOA of "+zone+" at every server")
+		if _, asked := askedStep(t, zone, func(s Step) bool { return s.Name == zone && s.Type == "SOA" }); !asked || round > 0 {
+			ck.probe(zone, zone, dns.TypeSOA, targets, "the SOA of "+zone+" at every server")
+		}
 		if p, ok := ck.probe(zone, zone, dns.TypeNS, targets, "the NS records of "+zone+" at every server"); ok && len(c.ChildNS) == 0 {
 			c.ChildNS = recordsOf(p.Answer, "NS")
 		}
@@ -205,4 +210,15 @@ func recordsOf(recs []Record, typ string) []Record {
 	}
 	slices.SortFunc(out, func(a, b Record) int { return strings.Compare(a.Data, b.Data) })
 	return out
+}
+
+// askedStep finds the step of t's own resolution in which every server of
+// zone was asked (not a cache hit) and that matches.
+func askedStep(t *Trace, zone string, match func(Step) bool) (Step, bool) {
+	for _, s := range t.Steps {
+		if s.Zone == zone && s.Cache.State != "hit" && len(s.Servers) > 0 && s.NotAsked == 0 && s.FullName == "" && match(s) {
+			return s, true
+		}
+	}
+	return Step{}, false
 }

@@ -19,7 +19,7 @@ func Diagnose(t *Trace) []Finding {
 	d.resolution(t.Resolution, true)
 	d.outcome(t.Resolution)
 	if t.Check != nil {
-		d.check(t.Check)
+		d.check(t.Check, t.Steps)
 	}
 	return d.findings()
 }
@@ -295,8 +295,8 @@ func cnameChain(recs []Record, start string) string {
 	return strings.Join(parts, " → ")
 }
 
-// check judges what the delegation check found.
-func (d *diagnosis) check(c *Check) {
+// check judges what the delegation check found; steps are the trace's own.
+func (d *diagnosis) check(c *Check, steps []Step) {
 	for _, p := range c.Probes {
 		d.step(p, c.Parent, true)
 		if p.Referral != nil && p.Zone == c.Parent {
@@ -322,7 +322,7 @@ func (d *diagnosis) check(c *Check) {
 	}
 	d.glue(c, byName)
 	d.nsSets(c)
-	d.serials(c)
+	d.serials(c, steps)
 	if len(c.ParentNS) == 1 {
 		d.add(CodeSingleNS, facts{zone: c.Zone, names: namesOf(c.ParentNS), parent: c.Parent}, Evidence{Step: probeID(c, c.Parent, "NS"), Got: "NS " + list(namesOf(c.ParentNS))})
 	}
@@ -428,10 +428,11 @@ func (d *diagnosis) nsSets(c *Check) {
 	}
 }
 
-// serials compares the SOA serials the zone's servers answer with.
-func (d *diagnosis) serials(c *Check) {
-	for _, p := range c.Probes {
-		if p.Zone != c.Zone || p.Type != "SOA" {
+// serials compares the SOA serials the zone's servers answer with, in the
+// steps that asked every server of the zone for its SOA.
+func (d *diagnosis) serials(c *Check, trace []Step) {
+	for _, p := range append(slices.Clone(trace), c.Probes...) {
+		if p.Zone != c.Zone || p.Type != "SOA" || p.Name != c.Zone || p.Cache.State == "hit" {
 			continue
 		}
 		serials := map[string]bool{}

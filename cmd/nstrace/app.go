@@ -42,6 +42,7 @@ func newApp(e *env) *cli.App {
 		Commands: []*cli.Command{
 			traceCommand(e),
 			checkCommand(e),
+			auditCommand(e),
 			labCommand(e),
 		},
 		CommandNotFound: func(c *cli.Context, name string) {},

@@ -75,6 +75,15 @@ func TestUsageErrors(t *testing.T) {
 		{"replay: not a recording", []string{"trace", "--replay", badHints, "mydomain.com"}, "bad recording"},
 		{"replay with --lab", []string{"trace", "--lab", "--replay", badHints, "mydomain.com"}, "excludes --lab"},
 		{"record into a directory", []string{"trace", "--lab", "--record", dir, "mydomain.com"}, "--record"},
+		{"audit: no file", []string{"audit", "--lab"}, "audit takes one file"},
+		{"lab world: missing", []string{"trace", "--lab-world", filepath.Join(dir, "nope"), "x.com"}, "not a directory holding world.conf"},
+		{"lab world: no world.conf", []string{"trace", "--lab-world", dir, "x.com"}, "--lab-world"},
+		{"audit: missing file", []string{"audit", "--lab", filepath.Join(dir, "nope")}, "no such file"},
+		{"audit: a directory", []string{"audit", "--lab", dir}, "is a directory"},
+		{"audit: binary junk", []string{"audit", "--lab", binHints}, "not a text file of domains"},
+		{"audit: bad shard", []string{"audit", "--lab", "--shard", "3/3", emptyHints}, "--shard"},
+		{"audit: zero concurrency", []string{"audit", "--lab", "--concurrency", "0", emptyHints}, "--concurrency"},
+		{"audit: resume without out", []string{"audit", "--lab", "--resume", emptyHints}, "--resume needs --out"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,7 @@ var traceFormats = []string{"table", "json", "tree", "markdown", "html", "dot"}
 func resolverFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "lab", Usage: "resolve on the embedded lab network, in memory and offline"},
+		&cli.StringFlag{Name: "lab-world", Usage: "resolve in memory on the lab world in `DIR` (world.conf and zone files, e.g. from 'nstrace lab generate') instead of the embedded one"},
 		&cli.StringFlag{Name: "hints", Usage: "read the root servers from `FILE` (named.root format) instead of the embedded IANA hints"},
 		&cli.IntFlag{Name: "port", Value: 53, Usage: "ask servers on `PORT` (for a lab served on loopback)"},
 		&cli.BoolFlag{Name: "4", Usage: "ask IPv4 addresses only"},

@@ -145,7 +145,7 @@ func openTransport(c *cli.Context, cfg *resolver.Config) (network, error) {
 		rt := rec.Transport()
 		return network{transport: rt, hints: hints, label: "replay " + path, clock: resolver.NewManualClock(rec.Created), missed: rt.Missed}, nil
 	}
-	if c.Bool("lab") {
+	if c.Bool("lab") || c.IsSet("lab-world") {
 		if c.IsSet("hints") {
 			return network{}, usageError("--lab and --hints exclude each other: the lab has its own root servers")
 		}
@@ -156,6 +156,14 @@ func openTransport(c *cli.Context, cfg *resolver.Config) (network, error) {
 			return network{}, usageError("the lab network has IPv4 addresses only: drop -6")
 		}
 		w, err := lab.Default()
+		if dir := c.String("lab-world"); dir != "" {
+			if st, serr := os.Stat(dir); serr != nil || !st.IsDir() {
+				return network{}, usageError("--lab-world %s: not a directory holding world.conf", dir)
+			}
+			if w, err = lab.Load(os.DirFS(dir)); err != nil {
+				return network{}, usageError("--lab-world %s: %v", dir, err)
+			}
+		}
 		if err != nil {
 			return network{}, fmt.Errorf("lab: %w", err)
 		}

@@ -1,0 +1,56 @@
+package resolver
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// RateLimited wraps a Transport so that no server address gets more than
+// qps queries per second from it: each query to an address waits for its
+// slot (or for ctx). Politeness for bulk audits: the root and TLD servers,
+// asked by every resolution, are paced the same as any other. It reads
+// the wall clock: pacing is about real time on a real network.
+func RateLimited(t Transport, qps float64) *RateLimiter {
+	return &RateLimiter{t: t, gap: time.Duration(float64(time.Second) / qps), next: map[netip.Addr]time.Time{}}
+}
+
+// RateLimiter is a Transport that paces queries per server address; make
+// one with RateLimited.
+type RateLimiter struct {
+	t    Transport
+	gap  time.Duration
+	mu   sync.Mutex
+	next map[netip.Addr]time.Time // the earliest time of the next query to each address
+}
+
+// Exchange waits for the server's next slot, then asks it.
+func (l *RateLimiter) Exchange(ctx context.Context, proto string, server netip.AddrPort, q *dns.Msg) (*dns.Msg, time.Duration, error) {
+	now := time.Now()
+	l.mu.Lock()
+	at := l.next[server.Addr()]
+	if at.Before(now) {
+		at = now
+	}
+	l.next[server.Addr()] = at.Add(l.gap)
+	l.mu.Unlock()
+	if wait := at.Sub(now); wait > 0 {
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, 0, ctx.Err()
+		}
+	}
+	return l.t.Exchange(ctx, proto, server, q)
+}
+
+// Simulated passes on the wrapped transport's answer (see Resolver).
+func (l *RateLimiter) Simulated() bool {
+	s, ok := l.t.(simulated)
+	return ok && s.Simulated()
+}

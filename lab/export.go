@@ -33,34 +33,57 @@ import (
 // dir is created if needed; files already there are overwritten. port
 // must be in 1-65535.
 func Export(w *World, dir string, port int) error {
+	return exportWorld(w, dir, port, exportTarget{
+		software: "NSD", fn: "Export", start: "nsd -d -c DIR/NAME/nsd.conf", badChars: "\"\n",
+		server: exportServer,
+	})
+}
+
+// exportTarget is what differs between the exports to NSD and to Knot DNS.
+type exportTarget struct {
+	software, fn string // "NSD", "Export"
+	start        string // how to start one server, for README.txt
+	badChars     string // characters the configuration cannot hold in a path
+	// server writes the directory of one server and returns the absolute
+	// path of its configuration.
+	server func(s *server, root string, port int) (string, error)
+}
+
+// exportWorld writes dir/NAME/ for every server whose behaviour real
+// software can reproduce ("ok"), and named.root, servers.txt and
+// README.txt in dir.
+func exportWorld(w *World, dir string, port int, t exportTarget) error {
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("lab: export to %s: %s", t.software, fmt.Sprintf(format, a...))
+	}
 	if port < 1 || port > 65535 {
-		return fmt.Errorf("lab: export: bad port %d (want 1-65535)", port)
+		return fail("bad port %d (want 1-65535)", port)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return fmt.Errorf("lab: export: %w", err)
+		return fail("%v", err)
 	}
-	if strings.ContainsAny(abs, "\"\n") {
-		return fmt.Errorf("lab: export: directory %q: a path with a quote or a newline cannot go in nsd.conf", abs)
+	if strings.ContainsAny(abs, t.badChars) {
+		return fail("directory %q: a path with a quote, a backslash or a newline cannot go in its configuration", abs)
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return fmt.Errorf("lab: export: %w", err)
+		return fail("%v", err)
 	}
 	var servers, readme strings.Builder
 	var skipped []string
-	readme.WriteString("The nstrace lab exported for NSD (lab.Export).\n\n")
+	fmt.Fprintf(&readme, "The nstrace lab exported for %s (lab.%s).\n\n", t.software, t.fn)
 	fmt.Fprintf(&readme, "Every exported server listens on its own address at port %d. Start one with\n", port)
-	readme.WriteString("    nsd -d -c DIR/NAME/nsd.conf\n")
+	fmt.Fprintf(&readme, "    %s\n", t.start)
 	readme.WriteString("(servers.txt lists them all) and point a resolver at named.root.\n\n")
 	readme.WriteString("Exported servers:\n")
 	for _, s := range w.servers {
 		if s.behaviour.Kind != BehaviourOK {
-			skipped = append(skipped, fmt.Sprintf("    %-28s %-15s behaviour %s: NSD cannot reproduce it", trimDot(s.name), s.addr, s.behaviour))
+			skipped = append(skipped, fmt.Sprintf("    %-28s %-15s behaviour %s: %s cannot reproduce it", trimDot(s.name), s.addr, s.behaviour, t.software))
 			continue
 		}
-		conf, err := exportServer(s, abs, port)
+		conf, err := t.server(s, abs, port)
 		if err != nil {
-			return fmt.Errorf("lab: export: server %s: %w", s.name, err)
+			return fail("server %s: %v", s.name, err)
 		}
 		fmt.Fprintf(&servers, "%s %s %s\n", s.name, s.addr, conf)
 		fmt.Fprintf(&readme, "    %-28s %-15s %s\n", trimDot(s.name), s.addr, conf)
@@ -79,7 +102,7 @@ func Export(w *World, dir string, port int) error {
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(abs, f.name), []byte(f.data), 0o644); err != nil {
-			return fmt.Errorf("lab: export: %w", err)
+			return fail("%v", err)
 		}
 	}
 	return nil

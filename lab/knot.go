@@ -48,56 +48,10 @@ import (
 // it cannot bind it): a dir whose absolute path is too long for that is
 // an error.
 func ExportKnot(w *World, dir string, port int) error {
-	if port < 1 || port > 65535 {
-		return fmt.Errorf("lab: export to Knot: bad port %d (want 1-65535)", port)
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return fmt.Errorf("lab: export to Knot: %w", err)
-	}
-	if strings.ContainsAny(abs, "\"\\\n\r") {
-		return fmt.Errorf("lab: export to Knot: directory %q: a path with a quote, a backslash or a newline cannot go in knot.conf", abs)
-	}
-	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return fmt.Errorf("lab: export to Knot: %w", err)
-	}
-	var servers, readme strings.Builder
-	var skipped []string
-	readme.WriteString("The nstrace lab exported for Knot DNS (lab.ExportKnot).\n\n")
-	fmt.Fprintf(&readme, "Every exported server listens on its own address at port %d. Start one with\n", port)
-	readme.WriteString("    knotd -c DIR/NAME/knot.conf\n")
-	readme.WriteString("(servers.txt lists them all) and point a resolver at named.root.\n\n")
-	readme.WriteString("Exported servers:\n")
-	for _, s := range w.servers {
-		if s.behaviour.Kind != BehaviourOK {
-			skipped = append(skipped, fmt.Sprintf("    %-28s %-15s behaviour %s: Knot cannot reproduce it", trimDot(s.name), s.addr, s.behaviour))
-			continue
-		}
-		conf, err := exportKnotServer(s, abs, port)
-		if err != nil {
-			return fmt.Errorf("lab: export to Knot: server %s: %w", s.name, err)
-		}
-		fmt.Fprintf(&servers, "%s %s %s\n", s.name, s.addr, conf)
-		fmt.Fprintf(&readme, "    %-28s %-15s %s\n", trimDot(s.name), s.addr, conf)
-	}
-	readme.WriteString("\nSkipped servers (their addresses get no server at all):\n")
-	if len(skipped) == 0 {
-		readme.WriteString("    none\n")
-	}
-	for _, line := range skipped {
-		readme.WriteString(line + "\n")
-	}
-	files := []struct{ name, data string }{
-		{"servers.txt", servers.String()},
-		{"named.root", w.HintsFile()},
-		{"README.txt", readme.String()},
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(abs, f.name), []byte(f.data), 0o644); err != nil {
-			return fmt.Errorf("lab: export to Knot: %w", err)
-		}
-	}
-	return nil
+	return exportWorld(w, dir, port, exportTarget{
+		software: "Knot DNS", fn: "ExportKnot", start: "knotd -c DIR/NAME/knot.conf", badChars: "\"\\\n\r",
+		server: exportKnotServer,
+	})
 }
 
 // maxKnotSocketPath is the longest control socket path ExportKnot writes:

@@ -255,10 +255,45 @@ func typeName(t uint16) string {
 
 func record(rr dns.RR) Record {
 	h := rr.Header()
-	return Record{
-		Name: h.Name, TTL: h.Ttl, Type: typeName(h.Rrtype),
-		Data: strings.TrimPrefix(rr.String(), h.String()),
+	return Record{Name: h.Name, TTL: h.Ttl, Type: typeName(h.Rrtype), Data: rdata(rr)}
+}
+
+// rdata is the RDATA of rr in presentation form. The types a trace is
+// made of are written directly (a trace of a busy audit writes millions);
+// the rest go through miekg/dns's String.
+func rdata(rr dns.RR) string {
+	switch v := rr.(type) {
+	case *dns.A:
+		if v.A != nil {
+			return v.A.String()
+		}
+	case *dns.AAAA:
+		if v.AAAA != nil {
+			return v.AAAA.String()
+		}
+	case *dns.NS:
+		if isPlainName(v.Ns) {
+			return v.Ns
+		}
+	case *dns.CNAME:
+		if isPlainName(v.Target) {
+			return v.Target
+		}
 	}
+	return strings.TrimPrefix(rr.String(), rr.Header().String())
+}
+
+// isPlainName reports whether name prints as it is stored: letters,
+// digits, hyphens, underscores and dots only (anything else is escaped by
+// miekg/dns's String).
+func isPlainName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return name != ""
 }
 
 func records(rrs []dns.RR) []Record {

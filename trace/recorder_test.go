@@ -2,6 +2,7 @@ package trace
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +72,20 @@ func TestChildLetter(t *testing.T) {
 	for j, want := range map[int]string{0: "a", 1: "b", 25: "z", 26: "aa", 27: "ab"} {
 		if got := childLetter(j); got != want {
 			t.Errorf("childLetter(%d) = %q, want %q", j, got, want)
+		}
+	}
+}
+
+func TestRdataMatchesMiekg(t *testing.T) {
+	for _, s := range []string{
+		"a. 1 IN A 127.0.0.1", "a. 1 IN AAAA ::1", "a. 1 IN AAAA 2001:db8::1", "a. 1 IN NS ns1.Example.com.",
+		"a. 1 IN CNAME b.example.", "a. 1 IN CNAME b\\.c.example.", "a. 1 IN NS weird\\032name.example.",
+		"a. 1 IN SOA ns. h. 1 2 3 4 5", "a. 1 IN TXT \"x y\"", "a. 1 IN MX 10 mail.a.",
+	} {
+		rr := mustRR(t, s)
+		want := strings.TrimPrefix(rr.String(), rr.Header().String())
+		if got := rdata(rr); got != want {
+			t.Errorf("rdata(%s) = %q, want %q", s, got, want)
 		}
 	}
 }

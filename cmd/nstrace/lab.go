@@ -17,6 +17,8 @@ func labCommand(e *env) *cli.Command {
 		Usage: "the embedded lab network of root, TLD and authoritative servers",
 		Subcommands: []*cli.Command{
 			storyCommand(e),
+			labGenerateCommand(e),
+			labExportLevelsCommand(e),
 			{
 				Name:  "list",
 				Usage: "list the lab's domains and what is special about each",

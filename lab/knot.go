@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -122,7 +120,7 @@ func exportKnotServer(s *server, root string, port int) (string, error) {
 // exported by ExportKnot: one process per exported server, each on its own
 // loopback address.
 type Knot struct {
-	procs []*knotProc
+	procs []*daemon
 }
 
 // ErrNoKnot means the knotd program is not installed (Debian: apt-get
@@ -146,43 +144,25 @@ func StartKnot(dir string, timeout time.Duration) (*Knot, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Knot{}
-	for _, s := range servers {
-		p, err := startKnotd(knotd, s.conf)
-		if err != nil {
-			k.Stop()
-			return nil, fmt.Errorf("starting Knot for %s: %w", s.name, err)
-		}
-		k.procs = append(k.procs, p)
-	}
 	deadline := time.Now().Add(timeout)
-	errs := make([]error, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = k.procs[i].waitReady(s, deadline)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		k.Stop()
+	procs, err := startGroup(len(servers),
+		func(i int) (*daemon, error) {
+			d, err := startDaemon(knotd, servers[i].conf, "-c", servers[i].conf)
+			if err != nil {
+				return nil, fmt.Errorf("starting Knot for %s: %w", servers[i].name, err)
+			}
+			return d, nil
+		},
+		func(i int, d *daemon) error { return knotReady(d, servers[i], deadline) })
+	if err != nil {
 		return nil, err
 	}
-	return k, nil
+	return &Knot{procs: procs}, nil
 }
 
 // Stop ends every knotd (SIGTERM, then SIGKILL after 3 seconds) and waits
 // for them. It may be called more than once.
-func (k *Knot) Stop() {
-	var wg sync.WaitGroup
-	for _, p := range k.procs {
-		wg.Add(1)
-		go func() { defer wg.Done(); p.stop() }()
-	}
-	wg.Wait()
-}
+func (k *Knot) Stop() { stopGroup(k.procs) }
 
 // knotdPath finds knotd on PATH or, since Debian installs it in /usr/sbin
 // (often not on a user's PATH), there.
@@ -252,48 +232,10 @@ func readKnotServers(path string) ([]knotServer, error) {
 }
 
 // knotProc is one running knotd.
-type knotProc struct {
-	cmd    *exec.Cmd
-	conf   string
-	out    *bytes.Buffer // stdout and stderr; written by exec until exited
-	exited chan struct{} // closed when the process has been waited for
-	once   sync.Once
-}
-
-// startKnotd runs "knotd -c conf" in the foreground, in a process group of
-// its own.
-func startKnotd(knotd, conf string) (*knotProc, error) {
-	p := &knotProc{cmd: exec.Command(knotd, "-c", conf), conf: conf, out: new(bytes.Buffer), exited: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	p.cmd.SysProcAttr = knotSysProcAttr()
-	if err := p.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.exited)
-	}()
-	return p, nil
-}
-
-// stop ends knotd: SIGTERM, then SIGKILL if it has not exited within 3
-// seconds. It only signals the process (group) it started.
-func (p *knotProc) stop() {
-	p.once.Do(func() {
-		knotSignal(p.cmd.Process, syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(3 * time.Second):
-			knotSignal(p.cmd.Process, syscall.SIGKILL)
-			<-p.exited
-		}
-	})
-}
-
-// waitReady asks the server for the SOA of each of its zones until it
+// knotReady asks the server for the SOA of each of its zones until it
 // gives an authoritative NOERROR for all, the process exits, or the
 // deadline passes.
-func (p *knotProc) waitReady(s knotServer, deadline time.Time) error {
+func knotReady(p *daemon, s knotServer, deadline time.Time) error {
 	c := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
 	for _, zone := range s.zones {
 		q := new(dns.Msg)
@@ -309,17 +251,17 @@ func (p *knotProc) waitReady(s knotServer, deadline time.Time) error {
 				last = fmt.Sprintf("%s, AA=%v", dns.RcodeToString[r.Rcode], r.Authoritative)
 				// knotd answers once it has tried to load every zone
 				// (async-start is off); SERVFAIL means the load failed.
-				if r.Rcode == dns.RcodeServerFailure && p.loadFailed(zone) {
-					return fmt.Errorf("%s: zone %s failed to load: %s%s", p.conf, zone, last, p.log())
+				if r.Rcode == dns.RcodeServerFailure && knotLoadFailed(p, zone) {
+					return fmt.Errorf("%s: zone %s failed to load: %s%s", p.conf, zone, last, knotLog(p))
 				}
 			}
 			select {
 			case <-p.exited:
-				return fmt.Errorf("%s: knotd exited (%v): %s%s", p.conf, p.cmd.ProcessState, p.out, p.log())
+				return fmt.Errorf("%s: knotd exited (%v): %s%s", p.conf, p.cmd.ProcessState, p.out, knotLog(p))
 			default:
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("%s: %s SOA at %s: %s%s", p.conf, zone, s.addr, last, p.log())
+				return fmt.Errorf("%s: %s SOA at %s: %s%s", p.conf, zone, s.addr, last, knotLog(p))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
@@ -327,14 +269,14 @@ func (p *knotProc) waitReady(s knotServer, deadline time.Time) error {
 	return nil
 }
 
-// loadFailed reports whether knotd's log says that zone could not be loaded.
-func (p *knotProc) loadFailed(zone string) bool {
+// knotLoadFailed reports whether knotd's log says that zone could not be loaded.
+func knotLoadFailed(p *daemon, zone string) bool {
 	data, _ := os.ReadFile(filepath.Join(filepath.Dir(p.conf), "knot.log"))
 	return bytes.Contains(data, []byte("["+zone+"] zone event 'load' failed"))
 }
 
-// log returns knotd's log file, indented, for an error message.
-func (p *knotProc) log() string {
+// knotLog returns knotd's log file, indented, for an error message.
+func knotLog(p *daemon) string {
 	data, err := os.ReadFile(filepath.Join(filepath.Dir(p.conf), "knot.log"))
 	if err != nil || len(data) == 0 {
 		return ""

@@ -14,8 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -26,7 +24,7 @@ import (
 // lets tests and benchmarks compare nstrace on the in-memory lab with the
 // same world served by real authoritative software.
 type NSD struct {
-	procs []*nsdProc
+	procs []*daemon
 }
 
 // ErrNoNSD means the nsd program is not installed (Debian: apt-get install nsd).
@@ -45,42 +43,24 @@ func StartNSD(dir string, timeout time.Duration) (*NSD, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &NSD{}
-	for _, s := range servers {
-		p, err := startNSD(nsdPath, s.conf)
-		if err != nil {
-			n.Stop()
-			return nil, fmt.Errorf("starting NSD for %s: %w", s.name, err)
-		}
-		n.procs = append(n.procs, p)
-	}
 	deadline := time.Now().Add(timeout)
-	errs := make([]error, len(servers))
-	var wg sync.WaitGroup
-	for i, s := range servers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = n.procs[i].waitReady(s.addr, s.zone, deadline)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		n.Stop()
+	procs, err := startGroup(len(servers),
+		func(i int) (*daemon, error) {
+			d, err := startDaemon(nsdPath, servers[i].conf, "-d", "-c", servers[i].conf)
+			if err != nil {
+				return nil, fmt.Errorf("starting NSD for %s: %w", servers[i].name, err)
+			}
+			return d, nil
+		},
+		func(i int, d *daemon) error { return nsdReady(d, servers[i].addr, servers[i].zone, deadline) })
+	if err != nil {
 		return nil, err
 	}
-	return n, nil
+	return &NSD{procs: procs}, nil
 }
 
 // Stop ends every NSD process (SIGTERM, then SIGKILL) and waits for them.
-func (n *NSD) Stop() {
-	var wg sync.WaitGroup
-	for _, p := range n.procs {
-		wg.Add(1)
-		go func() { defer wg.Done(); p.stop() }()
-	}
-	wg.Wait()
-}
+func (n *NSD) Stop() { stopGroup(n.procs) }
 
 // exportedServer is one line of servers.txt, with a zone to probe.
 type exportedServer struct {
@@ -162,51 +142,9 @@ func FreePort(w *World) (int, error) {
 	return 0, errors.New("lab: no port free on every lab address")
 }
 
-// nsdProc is one running NSD.
-type nsdProc struct {
-	cmd    *exec.Cmd
-	conf   string
-	out    *bytes.Buffer
-	exited chan struct{} // closed when the process has been waited for
-	once   sync.Once
-}
-
-// startNSD runs "nsd -d -c conf" in a process group of its own, so that
-// stop can end NSD and the children it forks (xfrd, the server process).
-func startNSD(nsdPath, conf string) (*nsdProc, error) {
-	p := &nsdProc{cmd: exec.Command(nsdPath, "-d", "-c", conf), conf: conf, out: new(bytes.Buffer), exited: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	p.cmd.SysProcAttr = nsdSysProcAttr()
-	if err := p.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		p.cmd.Wait()
-		close(p.exited)
-	}()
-	return p, nil
-}
-
-// stop ends the process group of NSD: SIGTERM, then SIGKILL if it has not
-// exited within 3 seconds. It only signals the group it created.
-func (p *nsdProc) stop() {
-	p.once.Do(func() {
-		pgid := p.cmd.Process.Pid
-		syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(3 * time.Second):
-			syscall.Kill(-pgid, syscall.SIGKILL)
-			<-p.exited
-		}
-		// The children may outlive the main process by a moment.
-		syscall.Kill(-pgid, syscall.SIGKILL)
-	})
-}
-
-// waitReady polls the server with an SOA query for one of its zones until
+// nsdReady polls the server with an SOA query for one of its zones until
 // it answers, the process exits, or the deadline passes.
-func (p *nsdProc) waitReady(addr netip.AddrPort, zone string, deadline time.Time) error {
+func nsdReady(p *daemon, addr netip.AddrPort, zone string, deadline time.Time) error {
 	c := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
 	q := new(dns.Msg)
 	q.SetQuestion(zone, dns.TypeSOA)

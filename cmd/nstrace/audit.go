@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -47,6 +48,7 @@ func auditCommand(e *env) *cli.Command {
 			&cli.Float64Flag{Name: "max-qps-per-server", Value: DefaultMaxQPSPerServer, Usage: "queries per second to any one server address, at most (real network only)"},
 			&cli.StringFlag{Name: "shard", Usage: "check only shard `K/N`: every N-th domain, starting at the K-th (0 ≤ K < N)"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar, even on a terminal"},
+			&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a Go CPU profile to `FILE` (for nstrace's own performance work)"},
 		),
 		Action: func(c *cli.Context) error { return runAudit(c, e) },
 	}
@@ -125,6 +127,17 @@ func runAudit(c *cli.Context, e *env) error {
 
 	r := &resolver.Resolver{Transport: net.transport, Config: cfg, Hints: net.hints, Cache: resolver.NewCache(net.clock)}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
+	if path := c.String("cpuprofile"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return usageError("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return usageError("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var bar *progressbar.ProgressBar
 	if !c.Bool("no-progress") && isTerminal(e.stderr) {
 		bar = progressbar.NewOptions(len(todo), progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("checking"),

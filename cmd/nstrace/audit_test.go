@@ -115,3 +115,36 @@ func TestAuditResumeAndShard(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditEqualsCheckOnSyntheticWorld: on 200 domains of a generated
+// world (glueless, lame, dead, CNAMEs, sub-zones among them), the audit —
+// concurrent, one shared cache — reports for every domain exactly the
+// finding codes nstrace check reports for it alone.
+func TestAuditEqualsCheckOnSyntheticWorld(t *testing.T) {
+	dir := t.TempDir()
+	world := filepath.Join(dir, "world")
+	if err := lab.Generate(world, lab.GenerateOptions{Domains: 200, Servers: 80, Seed: 7}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	run(t, "audit", "--lab-world", world, "--concurrency", "32", "--out", out, "--summary", filepath.Join(dir, "s.txt"), filepath.Join(world, "domains.txt"))
+	results := readResults(t, out)
+	if len(results) != 200 {
+		t.Fatalf("%d results, want 200", len(results))
+	}
+	withFindings := 0
+	for domain, r := range results {
+		_, stdout, _ := run(t, "check", "--lab-world", world, "--format", "json", domain)
+		alone := decodeTraces(t, stdout)[0]
+		if got, want := strings.Join(r.Codes, " "), strings.Join(findingCodes(alone.Findings), " "); got != want {
+			t.Errorf("%s: audit found %q, check alone %q", domain, got, want)
+		}
+		if len(r.Codes) > 0 {
+			withFindings++
+		}
+	}
+	if withFindings == 0 {
+		t.Errorf("no domain of the generated world has a finding: the comparison proves little")
+	}
+	t.Logf("200 domains, %d with findings", withFindings)
+}

@@ -86,6 +86,9 @@ type Cache struct {
 	clock Clock
 	mu    sync.Mutex
 	items map[cacheKey]*cacheItem
+
+	flightMu sync.Mutex
+	flights  map[string]chan struct{} // questions being asked now, by key
 }
 
 // NewCache returns an empty cache reading time from clock.
@@ -186,4 +189,30 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 		out[i] = dns.Copy(rr)
 	}
 	return out
+}
+
+// claim registers that the caller is about to ask a question (key names
+// it: the zone asked and the delegation hoped for). If nobody else is
+// asking it, claim returns a release func to call once the answer is in
+// the cache. If someone is, it returns a channel closed when they are
+// done, so that the caller waits and reads the cache instead of asking
+// again: resolutions that share a cache (nstrace audit) then ask the root
+// and a TLD a given question once, not once per concurrent domain.
+func (c *Cache) claim(key string) (release func(), wait <-chan struct{}) {
+	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
+	if ch, ok := c.flights[key]; ok {
+		return nil, ch
+	}
+	if c.flights == nil {
+		c.flights = map[string]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	c.flights[key] = ch
+	return func() {
+		c.flightMu.Lock()
+		delete(c.flights, key)
+		c.flightMu.Unlock()
+		close(ch)
+	}, nil
 }

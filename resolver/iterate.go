@@ -323,6 +323,20 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 				sent = question{next, dns.TypeA}
 			}
 		}
+		// A resolution sharing this cache may be asking these servers for
+		// the same delegation right now: wait for it, then take the
+		// delegation from the cache instead of asking again.
+		release, wait := rn.claim(ns.zone, sent.name)
+		if wait != nil {
+			select {
+			case <-wait:
+			case <-ctx.Done():
+			}
+			if next, ok := rn.cachedDelegation(res, ns.zone, sent, q); ok {
+				ns = next
+				continue
+			}
+		}
 		// Step 3: ask the servers.
 		st := rn.ask(ctx, res, ns, sent, q, depth, stack, func(resp Response) CacheState {
 			if (resp.Kind == KindReferral && expired[resp.Referral]) || (resp.Kind != KindReferral && answerExpired) {
@@ -330,6 +344,12 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 			}
 			return CacheMiss
 		})
+		if st.failure == ReasonNone && st.resp.Kind == KindReferral {
+			rn.storeReferral(ns.zone, st.resp)
+		}
+		if release != nil {
+			release() // the delegation, if any, is in the cache for those waiting
+		}
 		if sent != q {
 			minimised++
 			switch {
@@ -369,15 +389,9 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 			}
 			return rn.followCNAME(ctx, q, st.id, resp.Answer[0], depth, cnames, stack)
 		case KindReferral:
-			nsRRs := make([]dns.RR, len(resp.NS))
 			next := servers{zone: resp.Referral, addrs: map[string][]netip.Addr{}}
-			for i, v := range resp.NS {
-				nsRRs[i] = v
+			for _, v := range resp.NS {
 				next.names = append(next.names, dns.CanonicalName(v.Ns))
-			}
-			rn.cache.Store(nsRRs, RankReferral, ns.zone)
-			for _, set := range rrsets(resp.Glue) {
-				rn.cache.Store(set, RankGlue, ns.zone)
 			}
 			for _, rr := range resp.Glue {
 				name := dns.CanonicalName(rr.Header().Name)
@@ -386,6 +400,53 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 			ns = next
 		}
 	}
+}
+
+// storeReferral caches a referral's NS records and glue, learned from a
+// server of zone.
+func (rn *run) storeReferral(zone string, resp Response) {
+	nsRRs := make([]dns.RR, len(resp.NS))
+	for i, v := range resp.NS {
+		nsRRs[i] = v
+	}
+	rn.cache.Store(nsRRs, RankReferral, zone)
+	for _, set := range rrsets(resp.Glue) {
+		rn.cache.Store(set, RankGlue, zone)
+	}
+}
+
+// claim registers that this resolution is about to ask zone's servers
+// about name, keyed by the delegation it may lead to (the name one label
+// below zone); see Cache.claim.
+func (rn *run) claim(zone, name string) (release func(), wait <-chan struct{}) {
+	child, ok := nextLabel(name, dns.CountLabel(zone)+1)
+	if !ok {
+		child = name
+	}
+	return rn.cache.claim(zone + " " + child)
+}
+
+// cachedDelegation looks, after waiting for another resolution, for the
+// delegation one label below zone on the way to sent.name: if the cache
+// has it now, it is reported as a cache-hit step and its servers returned.
+func (rn *run) cachedDelegation(res int, zone string, sent, q question) (servers, bool) {
+	child, ok := nextLabel(sent.name, dns.CountLabel(zone)+1)
+	if !ok {
+		child = sent.name
+	}
+	e, state := rn.cache.Lookup(child, dns.TypeNS, RankReferral)
+	if state != CacheHit || child == zone {
+		return servers{}, false
+	}
+	resp := Response{Kind: KindReferral, Referral: child}
+	next := servers{zone: child, addrs: map[string][]netip.Addr{}}
+	for _, rr := range e.RRs {
+		v := rr.(*dns.NS)
+		resp.NS = append(resp.NS, v)
+		next.names = append(next.names, dns.CanonicalName(v.Ns))
+	}
+	rn.hitStep(res, zone, q, e, resp)
+	return next, true
 }
 
 // maxMinimise caps the minimised questions of one resolution; after it,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -511,5 +512,35 @@ func TestRateLimiterPacesEachServer(t *testing.T) {
 		if _, _, err := l.Exchange(ctx, UDP, mustAddrPort("127.0.0.1:53"), q); err == nil && i > 0 {
 			t.Errorf("a cancelled wait must not send")
 		}
+	}
+}
+
+// TestConcurrentResolutionsAskOnce: many resolutions sharing one cache,
+// started at once, ask the root for the com delegation once, not once
+// each: the others wait and take it from the cache.
+func TestConcurrentResolutionsAskOnce(t *testing.T) {
+	f, hints := world(t)
+	f.hold = 5 * time.Millisecond // long enough for the others to arrive while the first asks
+	cache := NewCache(NewManualClock(time.Unix(0, 0)))
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &Resolver{Transport: f, Config: testConfig(), Hints: hints, Cache: cache}
+			if res := r.Resolve(context.Background(), fmt.Sprintf("h%d.example.com.", i), dns.TypeA); res.Status == StatusServFail {
+				t.Errorf("h%d: %v", i, res.Detail)
+			}
+		}()
+	}
+	wg.Wait()
+	root := 0
+	for _, l := range f.log {
+		if strings.HasPrefix(l, "127.0.0.1 ") {
+			root++
+		}
+	}
+	if root != 1 {
+		t.Errorf("the root was asked %d times by 20 concurrent resolutions, want once", root)
 	}
 }

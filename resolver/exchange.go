@@ -59,6 +59,65 @@ type NetTransport struct {
 	// Dialer is used for every connection; the zero value dials from any
 	// local address with a random source port.
 	Dialer net.Dialer
+	// ReuseUDP keeps the UDP socket of an answered exchange (each on its
+	// own random source port, connected to one server) for the next query
+	// to that server, instead of opening a new one each time: for bulk
+	// audits, where opening and closing sockets is most of the work. Query
+	// IDs stay random, and replies that do not match are still skipped.
+	// False (the default) opens a fresh socket per query. Call Close when
+	// done.
+	ReuseUDP bool
+
+	idle sync.Map // netip.AddrPort -> chan *net.UDPConn: answered sockets, ready again
+}
+
+// maxIdlePerServer is how many answered UDP sockets are kept per server
+// when ReuseUDP is set.
+const maxIdlePerServer = 4
+
+// Close closes the sockets kept for reuse.
+func (t *NetTransport) Close() error {
+	t.idle.Range(func(k, v any) bool {
+		for ch := v.(chan *net.UDPConn); ; {
+			select {
+			case c := <-ch:
+				c.Close()
+				continue
+			default:
+			}
+			break
+		}
+		return true
+	})
+	return nil
+}
+
+// takeUDP returns a kept socket connected to server, or nil.
+func (t *NetTransport) takeUDP(server netip.AddrPort) net.Conn {
+	if v, ok := t.idle.Load(server); ok {
+		select {
+		case c := <-v.(chan *net.UDPConn):
+			return c
+		default:
+		}
+	}
+	return nil
+}
+
+// keepUDP keeps an answered socket for the next query to server, or
+// closes it when enough are kept.
+func (t *NetTransport) keepUDP(server netip.AddrPort, conn net.Conn) {
+	c, ok := conn.(*net.UDPConn)
+	if !ok || c.SetDeadline(time.Time{}) != nil {
+		conn.Close()
+		return
+	}
+	v, _ := t.idle.LoadOrStore(server, make(chan *net.UDPConn, maxIdlePerServer))
+	select {
+	case v.(chan *net.UDPConn) <- c:
+	default:
+		c.Close()
+	}
 }
 
 // Exchange sends query to server over proto and waits for the matching
@@ -71,16 +130,28 @@ func (t *NetTransport) Exchange(ctx context.Context, proto string, server netip.
 		return nil, 0, fmt.Errorf("unknown transport %q", proto)
 	}
 	start := time.Now()
-	conn, err := t.Dialer.DialContext(ctx, proto, server.String())
-	if err != nil {
-		return nil, time.Since(start), err
+	var conn net.Conn
+	if proto == UDP && t.ReuseUDP {
+		conn = t.takeUDP(server)
 	}
-	defer conn.Close()
+	if conn == nil {
+		var err error
+		if conn, err = t.Dialer.DialContext(ctx, proto, server.String()); err != nil {
+			return nil, time.Since(start), err
+		}
+	}
+	keep := false // set when an answered UDP socket may serve again
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		if stop() && keep && t.ReuseUDP {
+			t.keepUDP(server, conn)
+			return
+		}
+		conn.Close()
+	}()
 	if proto == TCP {
 		co := &dns.Conn{Conn: conn}
 		if err := co.WriteMsg(query); err != nil {
@@ -124,6 +195,7 @@ func (t *NetTransport) Exchange(ctx context.Context, proto string, server netip.
 			junk++ // junk on UDP is skipped: the real reply may still come
 			continue
 		}
+		keep = true
 		return reply, rtt, nil
 	}
 }

@@ -150,3 +150,57 @@ func TestNetTransportCancel(t *testing.T) {
 		t.Errorf("cancel took %v", time.Since(start))
 	}
 }
+
+// TestNetTransportReuseUDP: with ReuseUDP, an answered socket serves the
+// next query to the same server (same source port); without it, every
+// query has a fresh socket. Close closes the kept ones.
+func TestNetTransportReuseUDP(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Skipf("SKIP: cannot listen on 127.0.0.1: %v", err)
+	}
+	defer pc.Close()
+	ports := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 65535)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			ports <- from.String()
+			m := new(dns.Msg)
+			m.SetReply(q)
+			b, _ := m.Pack()
+			pc.WriteTo(b, from)
+		}
+	}()
+	addr := netip.MustParseAddrPort(pc.LocalAddr().String())
+	for _, reuse := range []bool{false, true} {
+		tr := &NetTransport{ReuseUDP: reuse}
+		var seen []string
+		for i := 0; i < 3; i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			q := newQuery("www.example.com.", dns.TypeA)
+			if _, _, err := tr.Exchange(ctx, UDP, addr, q); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			seen = append(seen, <-ports)
+		}
+		same := seen[0] == seen[1] && seen[1] == seen[2]
+		if same != reuse {
+			t.Errorf("ReuseUDP=%v: source addresses %v", reuse, seen)
+		}
+		tr.Close()
+		if reuse {
+			if c := tr.takeUDP(addr); c != nil {
+				t.Errorf("Close left a kept socket")
+			}
+		}
+	}
+}

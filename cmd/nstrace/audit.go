@@ -114,6 +114,12 @@ func runAudit(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	if nt, ok := net.transport.(*resolver.NetTransport); ok {
+		// Thousands of domains: keep answered UDP sockets for the next
+		// query to the same server instead of opening one per query.
+		nt.ReuseUDP = true
+		defer nt.Close()
+	}
 	if !isSimulated(net.transport) {
 		net.transport = resolver.RateLimited(net.transport, c.Float64("max-qps-per-server"))
 	}

@@ -1,8 +1,15 @@
 package lab
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+
 	"errors"
+	"github.com/miekg/dns"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -88,4 +95,59 @@ func stopGroup(ds []*daemon) {
 		go func() { defer wg.Done(); d.stop() }()
 	}
 	wg.Wait()
+}
+
+// exportedServer is one line of servers.txt with what its configuration
+// says: the address it listens on and the zones it serves.
+type exportedServer struct {
+	name, conf string
+	addr       netip.AddrPort
+	zones      []string
+}
+
+// readServers parses servers.txt ("NAME ADDRESS CONF" lines, as the
+// exports write it) and, in each configuration, the first value of
+// addrKey (ADDRESS@PORT) and every value of zoneKey. NSD writes
+// "ip-address:" and "name:", Knot "listen:" and "- domain:".
+func readServers(path, addrKey, zoneKey string) ([]exportedServer, error) {
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []exportedServer
+	for i, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("%s:%d: want NAME ADDRESS CONF", path, i+1)
+		}
+		s := exportedServer{name: f[0], conf: f[2]}
+		conf, err := os.ReadFile(s.conf)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(bytes.NewReader(conf))
+		for sc.Scan() {
+			k, v, _ := strings.Cut(strings.TrimSpace(sc.Text()), ":")
+			v = strings.Trim(strings.TrimSpace(v), `"`)
+			switch strings.TrimPrefix(k, "- ") {
+			case addrKey:
+				if s.addr.IsValid() {
+					continue // only the first: Knot's control socket listens too
+				}
+				a, p, _ := strings.Cut(v, "@")
+				ap, err := netip.ParseAddrPort(a + ":" + p)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s %q: %v", s.conf, addrKey, v, err)
+				}
+				s.addr = ap
+			case zoneKey:
+				s.zones = append(s.zones, dns.Fqdn(v))
+			}
+		}
+		if !s.addr.IsValid() || len(s.zones) == 0 {
+			return nil, fmt.Errorf("%s: no %s or no zone", s.conf, addrKey)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,31 +123,7 @@ func exportServer(s *server, root string, port int) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# nsd.conf of %s (%s), exported from the nstrace lab (lab.Export).\n", s.name, s.addr)
 	fmt.Fprintf(&b, "# Run: nsd -d -c %s\n", filepath.Join(dir, "nsd.conf"))
-	b.WriteString("server:\n")
-	fmt.Fprintf(&b, "\tip-address: %s@%d\n", s.addr, port)
-	fmt.Fprintf(&b, "\tport: %d\n", port)
-	b.WriteString("\tdo-ip4: yes\n\tdo-ip6: no\n")
-	b.WriteString("\tusername: \"\"\n\tchroot: \"\"\n\tdatabase: \"\"\n")
-	for _, kv := range [][2]string{
-		{"zonesdir", dir},
-		{"pidfile", "nsd.pid"},
-		{"logfile", "nsd.log"},
-		{"zonelistfile", "zone.list"},
-		{"xfrdfile", "xfrd.state"},
-		{"xfrdir", "xfr"},
-	} {
-		p := kv[1]
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		fmt.Fprintf(&b, "\t%s: \"%s\"\n", kv[0], p)
-	}
-	b.WriteString("\tserver-count: 1\n\tverbosity: 0\n")
-	b.WriteString("\t# Like the lab: no NS RRset in the authority section of answers,\n")
-	b.WriteString("\t# no additional data but the glue of referrals.\n")
-	b.WriteString("\tminimal-responses: yes\n")
-	b.WriteString("\t# No response rate limiting: the lab's clients ask a lot, fast.\n")
-	b.WriteString("\trrl-ratelimit: 0\n\trrl-whitelist-ratelimit: 0\n")
+	writeNSDServer(&b, dir, port, []netip.Addr{s.addr})
 	b.WriteString("remote-control:\n\tcontrol-enable: no\n")
 	if err := os.MkdirAll(filepath.Join(dir, "xfr"), 0o755); err != nil {
 		return "", err
@@ -218,4 +195,37 @@ func safeFileName(name string) bool {
 		}
 	}
 	return true
+}
+
+// writeNSDServer writes the server: clause that every exported nsd.conf
+// shares: listening on addrs at port only, as the current user, with every
+// file in dir, minimal responses and no response rate limiting.
+func writeNSDServer(b *strings.Builder, dir string, port int, addrs []netip.Addr) {
+	b.WriteString("server:\n")
+	for _, a := range addrs {
+		fmt.Fprintf(b, "\tip-address: %s@%d\n", a, port)
+	}
+	fmt.Fprintf(b, "\tport: %d\n", port)
+	b.WriteString("\tdo-ip4: yes\n\tdo-ip6: no\n")
+	b.WriteString("\tusername: \"\"\n\tchroot: \"\"\n\tdatabase: \"\"\n")
+	for _, kv := range [][2]string{
+		{"zonesdir", dir},
+		{"pidfile", "nsd.pid"},
+		{"logfile", "nsd.log"},
+		{"zonelistfile", "zone.list"},
+		{"xfrdfile", "xfrd.state"},
+		{"xfrdir", "xfr"},
+	} {
+		p := kv[1]
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		fmt.Fprintf(b, "\t%s: \"%s\"\n", kv[0], p)
+	}
+	b.WriteString("\tserver-count: 1\n\tverbosity: 0\n")
+	b.WriteString("\t# Like the lab: no NS RRset in the authority section of answers,\n")
+	b.WriteString("\t# no additional data but the glue of referrals.\n")
+	b.WriteString("\tminimal-responses: yes\n")
+	b.WriteString("\t# No response rate limiting: the lab's clients ask a lot, fast.\n")
+	b.WriteString("\trrl-ratelimit: 0\n\trrl-whitelist-ratelimit: 0\n")
 }

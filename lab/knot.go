@@ -1,11 +1,9 @@
 package lab
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,7 +138,7 @@ func StartKnot(dir string, timeout time.Duration) (*Knot, error) {
 	if err != nil {
 		return nil, err
 	}
-	servers, err := readKnotServers(filepath.Join(dir, "servers.txt"))
+	servers, err := readServers(filepath.Join(dir, "servers.txt"), "listen", "domain")
 	if err != nil {
 		return nil, err
 	}
@@ -178,64 +176,10 @@ func knotdPath() (string, error) {
 	return "", ErrNoKnot
 }
 
-// knotServer is one line of servers.txt with what its knot.conf says:
-// the listening address and the zones.
-type knotServer struct {
-	name, conf string
-	addr       netip.AddrPort
-	zones      []string
-}
-
-// readKnotServers parses servers.txt ("NAME ADDRESS CONF" lines) and, in
-// each knot.conf as ExportKnot writes it, the listen address and the zones.
-func readKnotServers(path string) ([]knotServer, error) {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []knotServer
-	for i, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			return nil, fmt.Errorf("%s:%d: want NAME ADDRESS CONF", path, i+1)
-		}
-		s := knotServer{name: f[0], conf: f[2]}
-		conf, err := os.ReadFile(s.conf)
-		if err != nil {
-			return nil, err
-		}
-		sc := bufio.NewScanner(bytes.NewReader(conf))
-		for sc.Scan() {
-			k, v, _ := strings.Cut(strings.TrimSpace(sc.Text()), ":")
-			v = strings.Trim(strings.TrimSpace(v), `"`)
-			switch strings.TrimPrefix(k, "- ") {
-			case "listen":
-				if s.addr.IsValid() {
-					continue // the control socket's listen comes later
-				}
-				a, p, _ := strings.Cut(v, "@")
-				ap, err := netip.ParseAddrPort(a + ":" + p)
-				if err != nil {
-					return nil, fmt.Errorf("%s: listen %q: %v", s.conf, v, err)
-				}
-				s.addr = ap
-			case "domain":
-				s.zones = append(s.zones, dns.Fqdn(v))
-			}
-		}
-		if !s.addr.IsValid() || len(s.zones) == 0 {
-			return nil, fmt.Errorf("%s: no listen address or no zone", s.conf)
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
-// knotProc is one running knotd.
 // knotReady asks the server for the SOA of each of its zones until it
 // gives an authoritative NOERROR for all, the process exits, or the
 // deadline passes.
-func knotReady(p *daemon, s knotServer, deadline time.Time) error {
+func knotReady(p *daemon, s exportedServer, deadline time.Time) error {
 	c := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
 	for _, zone := range s.zones {
 		q := new(dns.Msg)

@@ -171,11 +171,11 @@ func TestStartKnotErrors(t *testing.T) {
 	if err := ExportKnot(w, dir, port); err != nil {
 		t.Fatal(err)
 	}
-	servers, err := readKnotServers(filepath.Join(dir, "servers.txt"))
+	servers, err := readServers(filepath.Join(dir, "servers.txt"), "listen", "domain")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var one knotServer
+	var one exportedServer
 	for _, s := range servers {
 		if s.name == "ns1.example.test." {
 			one = s

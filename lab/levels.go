@@ -177,31 +177,7 @@ func exportLevel(name string, addrs []netip.Addr, zones []*zone, root string, po
 	var b strings.Builder
 	fmt.Fprintf(&b, "# nsd.conf of the %s level: %d addresses, %d zones, exported from the nstrace lab (lab.ExportLevels).\n", name, len(addrs), len(zones))
 	fmt.Fprintf(&b, "# Run: nsd -d -c %s\n", filepath.Join(dir, "nsd.conf"))
-	b.WriteString("server:\n")
-	for _, a := range addrs {
-		fmt.Fprintf(&b, "\tip-address: %s@%d\n", a, port)
-	}
-	fmt.Fprintf(&b, "\tport: %d\n", port)
-	b.WriteString("\tdo-ip4: yes\n\tdo-ip6: no\n")
-	b.WriteString("\tusername: \"\"\n\tchroot: \"\"\n\tdatabase: \"\"\n")
-	for _, kv := range [][2]string{
-		{"zonesdir", dir},
-		{"pidfile", "nsd.pid"},
-		{"logfile", "nsd.log"},
-		{"zonelistfile", "zone.list"},
-		{"xfrdfile", "xfrd.state"},
-		{"xfrdir", "xfr"},
-	} {
-		p := kv[1]
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		fmt.Fprintf(&b, "\t%s: \"%s\"\n", kv[0], p)
-	}
-	b.WriteString("\tserver-count: 1\n\tverbosity: 0\n")
-	b.WriteString("\tminimal-responses: yes\n")
-	b.WriteString("\t# No response rate limiting: a resolver under test asks a lot, fast.\n")
-	b.WriteString("\trrl-ratelimit: 0\n\trrl-whitelist-ratelimit: 0\n")
+	writeNSDServer(&b, dir, port, addrs)
 	b.WriteString("remote-control:\n\tcontrol-enable: yes\n")
 	b.WriteString("\t# A Unix socket: nsd-control needs no keys, only access to the file.\n")
 	fmt.Fprintf(&b, "\tcontrol-interface: \"%s\"\n", filepath.Join(dir, "nsd.ctl"))

@@ -22,7 +22,7 @@ func TestExportLevelsFiles(t *testing.T) {
 	if err := ExportLevels(w, dir, 5353); err != nil {
 		t.Fatalf("ExportLevels: %v", err)
 	}
-	servers, err := readServers(filepath.Join(dir, "servers.txt"))
+	servers, err := readServers(filepath.Join(dir, "servers.txt"), "ip-address", "name")
 	if err != nil {
 		t.Fatalf("servers.txt does not read as StartNSD reads it: %v", err)
 	}

@@ -3,8 +3,6 @@
 package lab
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -13,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/miekg/dns"
@@ -39,7 +36,7 @@ func StartNSD(dir string, timeout time.Duration) (*NSD, error) {
 	if err != nil {
 		return nil, ErrNoNSD
 	}
-	servers, err := readServers(filepath.Join(dir, "servers.txt"))
+	servers, err := readServers(filepath.Join(dir, "servers.txt"), "ip-address", "name")
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +49,7 @@ func StartNSD(dir string, timeout time.Duration) (*NSD, error) {
 			}
 			return d, nil
 		},
-		func(i int, d *daemon) error { return nsdReady(d, servers[i].addr, servers[i].zone, deadline) })
+		func(i int, d *daemon) error { return nsdReady(d, servers[i].addr, servers[i].zones[0], deadline) })
 	if err != nil {
 		return nil, err
 	}
@@ -61,57 +58,6 @@ func StartNSD(dir string, timeout time.Duration) (*NSD, error) {
 
 // Stop ends every NSD process (SIGTERM, then SIGKILL) and waits for them.
 func (n *NSD) Stop() { stopGroup(n.procs) }
-
-// exportedServer is one line of servers.txt, with a zone to probe.
-type exportedServer struct {
-	name, conf string
-	addr       netip.AddrPort
-	zone       string
-}
-
-// readServers parses servers.txt ("NAME ADDRESS CONF" lines) and finds,
-// in each nsd.conf, the listening address and one zone.
-func readServers(path string) ([]exportedServer, error) {
-	text, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []exportedServer
-	for i, line := range strings.Split(strings.TrimSpace(string(text)), "\n") {
-		f := strings.Fields(line)
-		if len(f) != 3 {
-			return nil, fmt.Errorf("%s:%d: want NAME ADDRESS CONF", path, i+1)
-		}
-		s := exportedServer{name: f[0], conf: f[2]}
-		conf, err := os.ReadFile(s.conf)
-		if err != nil {
-			return nil, err
-		}
-		sc := bufio.NewScanner(bytes.NewReader(conf))
-		for sc.Scan() {
-			k, v, _ := strings.Cut(strings.TrimSpace(sc.Text()), ":")
-			v = strings.Trim(strings.TrimSpace(v), `"`)
-			switch k {
-			case "ip-address":
-				a, p, _ := strings.Cut(v, "@")
-				ap, err := netip.ParseAddrPort(a + ":" + p)
-				if err != nil {
-					return nil, fmt.Errorf("%s: ip-address %q: %v", s.conf, v, err)
-				}
-				s.addr = ap
-			case "name":
-				if s.zone == "" {
-					s.zone = dns.Fqdn(v)
-				}
-			}
-		}
-		if !s.addr.IsValid() || s.zone == "" {
-			return nil, fmt.Errorf("%s: no ip-address or zone", s.conf)
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
 
 // FreePort returns a high port that is free over UDP and TCP on every
 // server address of w, so that Serve or an NSD export can use it. Another

@@ -11,6 +11,14 @@ func TestCacheTTLCountsDownAndExpires(t *testing.T) {
 	clock := NewManualClock(time.Unix(1000, 0))
 	c := NewCache(clock)
 	c.Store(rrs(t, "www.example.com. 300 IN A 127.0.0.1", "www.example.com. 200 IN A 127.0.0.2"), RankAnswer, "example.com.")
+	if c.Len() != 1 {
+		t.Fatalf("Len %d after storing one RRset", c.Len())
+	}
+	defer func() {
+		if c.Len() != 0 {
+			t.Errorf("Len %d: the expired RRset was not removed", c.Len())
+		}
+	}()
 	steps := []struct {
 		advance time.Duration
 		state   CacheState

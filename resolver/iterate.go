@@ -226,8 +226,6 @@ type question struct {
 	qtype uint16
 }
 
-func (q question) String() string { return q.name + " " + dns.TypeToString[q.qtype] }
-
 // run is the state of one Resolve call.
 type run struct {
 	r         *Resolver

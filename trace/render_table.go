@@ -204,29 +204,12 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 	}
 	var rows [][]string
 	for _, g := range groups(s.Servers, tr.opts.AllRows) {
-		srv := g[0]
-		for _, x := range g {
-			if x.Chosen {
-				srv = x
-			}
-		}
+		srv, chosen, name := shown(g)
 		mark := "  "
-		if srv.Chosen && s.Probe == "" {
+		if chosen && s.Probe == "" {
 			mark = p.paint(ansiGreen, "▶ ")
 		}
-		name, addr := srv.Name, srv.Address
-		if len(g) > 1 {
-			fastest := g[0]
-			for _, x := range g {
-				if x.RTTms < fastest.RTTms {
-					fastest = x
-				}
-			}
-			srv = fastest
-			name = fmt.Sprintf("%d servers · same %s · fastest %s", len(g), srv.Kind, srv.Name)
-			addr = srv.Address
-		}
-		rows = append(rows, append(head, mark+name, addr, srv.Proto, rtt(srv.RTTms), serverSummary(srv, p)+tr.mark(s.ID, srv.Address)))
+		rows = append(rows, append(head, mark+name, srv.Address, srv.Proto, rtt(srv.RTTms), serverSummary(srv, p)+tr.mark(s.ID, srv.Address)))
 		head = []string{"", "", ""}
 	}
 	if s.Failure != "" {
@@ -239,6 +222,28 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 		rows = append(rows, append(head, "", "", "", "", strings.TrimSpace(m)))
 	}
 	return rows
+}
+
+// shown returns what one row shows for a group of servers that answered
+// alike: the server (the fastest, when several fold into the row), whether
+// the group holds the reply the resolution used, and the row's name.
+func shown(g []Server) (Server, bool, string) {
+	srv, chosen := g[0], false
+	for _, x := range g {
+		if x.Chosen {
+			srv, chosen = x, true
+		}
+	}
+	if len(g) == 1 {
+		return srv, chosen, srv.Name
+	}
+	fastest := g[0]
+	for _, x := range g {
+		if x.RTTms < fastest.RTTms {
+			fastest = x
+		}
+	}
+	return fastest, chosen, fmt.Sprintf("%d servers · same %s · fastest %s", len(g), fastest.Kind, fastest.Name)
 }
 
 // groups splits servers into runs of identical responses; runs of fewer

@@ -190,26 +190,10 @@ func (tr *treeRenderer) servers(s Step) []*treeNode {
 	type row struct{ mark, name, addr, proto, rtt, result string }
 	var rows []row
 	for _, g := range groups(s.Servers, false) {
-		srv := g[0]
-		for _, x := range g {
-			if x.Chosen {
-				srv = x
-			}
-		}
+		srv, chosen, name := shown(g)
 		mark := " "
-		if srv.Chosen && s.Probe == "" {
+		if chosen && s.Probe == "" {
 			mark = "▶"
-		}
-		name := srv.Name
-		if len(g) > 1 {
-			fastest := g[0]
-			for _, x := range g {
-				if x.RTTms < fastest.RTTms {
-					fastest = x
-				}
-			}
-			srv = fastest
-			name = fmt.Sprintf("%d servers · same %s · fastest %s", len(g), srv.Kind, srv.Name)
 		}
 		rows = append(rows, row{mark, name, srv.Address, srv.Proto, rtt(srv.RTTms), serverSummary(srv, p) + tr.tab.mark(s.ID, srv.Address)})
 	}

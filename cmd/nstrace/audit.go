@@ -131,7 +131,7 @@ func runAudit(c *cli.Context, e *env) error {
 	defer out.Close()
 	todo := slices.DeleteFunc(domains, func(d string) bool { return done[d] })
 
-	r := &resolver.Resolver{Transport: net.transport, Config: cfg, Hints: net.hints, Cache: resolver.NewCache(net.clock)}
+	r := newResolver(net, cfg)
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	if path := c.String("cpuprofile"); path != "" {
 		f, err := os.Create(path)

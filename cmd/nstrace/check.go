@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/nstrace/nstrace/resolver"
 	"github.com/nstrace/nstrace/trace"
 )
 
@@ -46,15 +45,10 @@ func runCheck(c *cli.Context, e *env) error {
 		}
 		names = append(names, n)
 	}
-	cfg, err := resolverConfig(c)
+	r, net, err := openResolver(c)
 	if err != nil {
 		return err
 	}
-	net, err := openNetwork(c, &cfg)
-	if err != nil {
-		return err
-	}
-	r := &resolver.Resolver{Transport: net.transport, Config: cfg, Hints: net.hints, Cache: resolver.NewCache(net.clock)}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows"), Explain: c.Bool("explain")}
 	return net.finish(emit(c, e, format, table, names, func(name string) *trace.Trace {

@@ -80,6 +80,26 @@ func looksLikeType(s string) bool {
 	return true
 }
 
+// openResolver reads the resolver flags, opens the network they name, and
+// returns a resolver over it with an empty cache.
+func openResolver(c *cli.Context) (*resolver.Resolver, network, error) {
+	cfg, err := resolverConfig(c)
+	if err != nil {
+		return nil, network{}, err
+	}
+	net, err := openNetwork(c, &cfg)
+	if err != nil {
+		return nil, network{}, err
+	}
+	return newResolver(net, cfg), net, nil
+}
+
+// newResolver returns a resolver over net with the limits of cfg and an
+// empty cache that reads net's clock.
+func newResolver(net network, cfg resolver.Config) *resolver.Resolver {
+	return &resolver.Resolver{Transport: net.transport, Config: cfg, Hints: net.hints, Cache: resolver.NewCache(net.clock)}
+}
+
 // network is what a command resolves over: a transport and the root hints.
 type network struct {
 	transport resolver.Transport
@@ -197,19 +217,9 @@ func runTrace(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := resolverConfig(c)
+	r, net, err := openResolver(c)
 	if err != nil {
 		return err
-	}
-	net, err := openNetwork(c, &cfg)
-	if err != nil {
-		return err
-	}
-	r := &resolver.Resolver{
-		Transport: net.transport,
-		Config:    cfg,
-		Hints:     net.hints,
-		Cache:     resolver.NewCache(net.clock),
 	}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows"), Explain: c.Bool("explain")}

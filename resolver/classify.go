@@ -95,7 +95,7 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 	}
 	q := query.Question[0]
 	qname := dns.CanonicalName(q.Name)
-	inZone := func(rr dns.RR) bool { return dns.IsSubDomain(zone, dns.CanonicalName(rr.Header().Name)) }
+	inZone := func(rr dns.RR) bool { return InDomain(zone, dns.CanonicalName(rr.Header().Name)) }
 
 	// A CNAME chain may run on into another zone the server also serves
 	// (RFC 1034 §4.3.2): those answer records are not used — the resolver
@@ -201,13 +201,13 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 	case child == zone:
 		r.Kind, r.Detail = KindLame, fmt.Sprintf("upward referral to %s itself: the server does not serve it", zone)
 		return r
-	case dns.IsSubDomain(child, zone):
+	case InDomain(child, zone):
 		r.Kind, r.Detail = KindLame, fmt.Sprintf("upward referral to %s: the server does not serve %s", child, zone)
 		return r
-	case !dns.IsSubDomain(zone, child):
+	case !InDomain(zone, child):
 		r.Kind, r.Detail = KindLame, fmt.Sprintf("sideways referral to %s, which is not below %s: the server does not serve %s", child, zone, zone)
 		return r
-	case !dns.IsSubDomain(child, qname):
+	case !InDomain(child, qname):
 		r.Kind, r.Detail = KindLame, fmt.Sprintf("sideways referral to %s, which does not contain %s", child, qname)
 		return r
 	}
@@ -274,7 +274,7 @@ func followChain(answer []dns.RR, qname string, qtype uint16) ([]dns.RR, string)
 // an ancestor of it.
 func findSOA(authority []dns.RR, qname string) *dns.SOA {
 	for _, rr := range authority {
-		if s, ok := rr.(*dns.SOA); ok && dns.IsSubDomain(dns.CanonicalName(s.Hdr.Name), qname) {
+		if s, ok := rr.(*dns.SOA); ok && InDomain(dns.CanonicalName(s.Hdr.Name), qname) {
 			return s
 		}
 	}

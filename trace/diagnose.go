@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+
+	"github.com/nstrace/nstrace/resolver"
 )
 
 // Diagnose returns the findings shown by t: in every step of the trace and
@@ -189,7 +191,7 @@ func (d *diagnosis) referral(s Step) {
 		switch {
 		case isAddressName(n):
 			d.add(CodeNSAddress, f, ev)
-		case dns.IsSubDomain(ref.Zone, n) && !glue[n]:
+		case resolver.InDomain(ref.Zone, n) && !glue[n]:
 			d.add(CodeMissingGlue, f, ev)
 		}
 	}

@@ -161,12 +161,12 @@ func (rec *Recorder) Resolution() Resolution {
 
 func (rec *Recorder) build(n *resNode, prefix string) Resolution {
 	r := n.r
-	r.Steps = []Step{}
+	r.Steps = make([]Step, 0, len(n.steps))
 	slices.SortFunc(n.steps, func(a, b *stepNode) int { return a.id - b.id })
 	for i, st := range n.steps {
 		s := st.s
 		s.ID = fmt.Sprintf("%s%d", prefix, i+1)
-		s.Servers = []Server{}
+		s.Servers = make([]Server, 0, len(st.servers))
 		addrs := make([]netip.AddrPort, 0, len(st.servers))
 		for a := range st.servers {
 			addrs = append(addrs, a)

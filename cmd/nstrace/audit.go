@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"sort"
@@ -133,6 +134,7 @@ func runAudit(c *cli.Context, e *env) error {
 
 	r := newResolver(net, cfg)
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
+	defer auditGC()()
 	if path := c.String("cpuprofile"); path != "" {
 		f, err := os.Create(path)
 		if err != nil {
@@ -415,4 +417,26 @@ func writeSummary(c *cli.Context, e *env, s *auditSummary) error {
 	fmt.Fprintf(tw, "wall time\t%s\n", s.wall.Round(time.Millisecond))
 	fmt.Fprintf(tw, "domains/s\t%.1f\n", rate)
 	return tw.Flush()
+}
+
+// auditMemoryLimit is the heap size at which an audit's garbage collector
+// goes back to working as often as it normally does.
+const auditMemoryLimit = 384 << 20
+
+// auditGC trades memory for CPU during an audit, which allocates fast and
+// keeps little: the collector runs when the heap has grown by 400% rather
+// than 100%, until the heap nears auditMemoryLimit. On the 10,000-domain
+// benchmark world that is about a fifth less CPU. A GOGC or GOMEMLIMIT set
+// in the environment wins. It returns the function that restores the
+// settings.
+func auditGC() (restore func()) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	pct := debug.SetGCPercent(400)
+	limit := debug.SetMemoryLimit(auditMemoryLimit)
+	return func() {
+		debug.SetGCPercent(pct)
+		debug.SetMemoryLimit(limit)
+	}
 }

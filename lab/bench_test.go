@@ -33,3 +33,28 @@ func BenchmarkExchangeReferral(b *testing.B) {
 func BenchmarkExchangeAnswer(b *testing.B) {
 	benchmarkExchange(b, "127.0.3.1", "www.mydomain.com")
 }
+
+// BenchmarkLoadDefaultWorld measures a load of the default world, as
+// tests do many times: keys and signatures come from the process's
+// caches after the first load.
+func BenchmarkLoadDefaultWorld(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(DefaultFS()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadDefaultWorldCold measures the first load in a process:
+// every key made and every RRset signed.
+func BenchmarkLoadDefaultWorldCold(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		keyCache.Clear()
+		sigCache.Clear()
+		if _, err := Load(DefaultFS()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

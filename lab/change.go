@@ -29,9 +29,21 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	z := &zone{name: old.name, file: old.file + " (changed)", soa: old.soa, nodes: map[string]map[uint16][]dns.RR{}, exists: map[string]bool{}, cuts: map[string]bool{}}
+	z := &zone{name: old.name, file: old.file + " (changed)", soa: old.soa, nodes: map[string]map[uint16][]dns.RR{}, exists: map[string]bool{}, cuts: map[string]bool{},
+		signing: old.signing}
 	for owner, sets := range old.nodes {
 		z.nodes[owner] = maps.Clone(sets)
+		if old.signing != nil {
+			// What the lab's signer made is made again below, from the
+			// changed data; the DS records of children stay.
+			for _, t := range []uint16{dns.TypeDNSKEY, dns.TypeNSEC, dns.TypeNSEC3PARAM} {
+				delete(z.nodes[owner], t)
+			}
+		}
+	}
+	if old.signing == nil {
+		// A presigned zone keeps its signatures, now perhaps stale.
+		z.sigs, z.nsecNames, z.nsec3 = old.sigs, old.nsecNames, old.nsec3
 	}
 	for _, rr := range patch {
 		h := rr.Header()
@@ -58,6 +70,11 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 			if n == name {
 				break
 			}
+		}
+	}
+	if z.signing != nil {
+		if err := signZone(z); err != nil {
+			return nil, fmt.Errorf("lab: change of %s: %w", name, err)
 		}
 	}
 	nw := &World{byAddr: map[netip.Addr]*server{}, zones: maps.Clone(w.zones), variants: w.variants, domains: w.domains}

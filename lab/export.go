@@ -99,6 +99,7 @@ func exportWorld(w *World, dir string, port int, t exportTarget) error {
 	files := []struct{ name, data string }{
 		{"servers.txt", servers.String()},
 		{"named.root", w.HintsFile()},
+		{TrustAnchorFile, w.TrustAnchorText()},
 		{"README.txt", readme.String()},
 	}
 	for _, f := range files {

@@ -92,6 +92,8 @@ func exportKnotServer(s *server, root string, port int) (string, error) {
 	b.WriteString("template:\n  - id: default\n")
 	fmt.Fprintf(&b, "    storage: %s\n", q(dir))
 	b.WriteString("    semantic-checks: off\n")
+	b.WriteString("    # Signed zones are exported signed: Knot serves them as they are.\n")
+	b.WriteString("    dnssec-signing: off\n")
 	b.WriteString("    # The zone files are the only source, and Knot never writes them.\n")
 	b.WriteString("    zonefile-load: whole\n    zonefile-sync: -1\n    journal-content: none\n")
 	b.WriteString("zone:\n")

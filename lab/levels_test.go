@@ -147,7 +147,7 @@ func TestNSDLevelsMatchNetwork(t *testing.T) {
 			}
 			for _, a := range tz.nodes[host][dns.TypeA] {
 				addr, _ := netip.AddrFromSlice(a.(*dns.A).A.To4())
-				lameQs[addr] = append(lameQs[addr], nsdQuery{name, dns.TypeA}, nsdQuery{name, dns.TypeNS}, nsdQuery{"www." + name, dns.TypeA})
+				lameQs[addr] = append(lameQs[addr], nsdQuery{name: name, qtype: dns.TypeA}, nsdQuery{name: name, qtype: dns.TypeNS}, nsdQuery{name: "www." + name, qtype: dns.TypeA})
 			}
 		}
 	}

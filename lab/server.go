@@ -264,7 +264,8 @@ func answerFrom(zones []*zone, q *dns.Msg, synth cnameSynth) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(q)
 	m.RecursionAvailable = false
-	best.answer(m, qname, q.Question[0].Qtype, synth)
+	opt := q.IsEdns0()
+	best.answer(m, qname, q.Question[0].Qtype, synth, opt != nil && opt.Do())
 	echoEDNS(q, m)
 	return m
 }

@@ -71,6 +71,10 @@ type Domain struct {
 	Findings []string
 	// Description says in one line what is special about the name.
 	Description string
+	// DNSSEC is true when the name is to be traced with DNSSEC
+	// validation (the option dnssec on its domain line): its findings
+	// are then those of the validator too. False: a plain trace.
+	DNSSEC bool
 }
 
 // ServerInfo describes one server of the world, for documentation and tests.
@@ -237,6 +241,9 @@ func (p *confParser) parse(data []byte) error {
 	if len(p.w.RootHints()) == 0 {
 		return fmt.Errorf("%s: no server hosts the root zone \".\"", confFile)
 	}
+	if err := p.w.signWorld(); err != nil {
+		return err
+	}
 	for _, s := range p.w.servers {
 		s.root = p.w.zones["."]
 		if s.behaviour.Kind == BehaviourRefer {
@@ -309,8 +316,8 @@ func canonicalName(s string) (string, error) {
 
 // zone handles "zone NAME[@VARIANT] FILE".
 func (p *confParser) zone(line int, args []string) error {
-	if len(args) != 2 {
-		return p.errf(line, "want: zone NAME[@VARIANT] FILE")
+	if len(args) < 2 {
+		return p.errf(line, "want: zone NAME[@VARIANT] FILE [dnssec=nsec|nsec3] [OPTION...]")
 	}
 	name, variant, err := parseZoneRef(args[0])
 	if err != nil {
@@ -335,6 +342,12 @@ func (p *confParser) zone(line int, args []string) error {
 		return fmt.Errorf("%w (zone %s, %s line %d)", err, ref, confFile, line)
 	}
 	z.variant = variant
+	if z.signing, err = parseZoneOptions(args[2:], name); err != nil {
+		return p.errf(line, "zone %s: %v", ref, err)
+	}
+	if z.signing != nil && len(z.sigs)+len(z.nodes[name][dns.TypeDNSKEY]) > 0 {
+		return p.errf(line, "zone %s: %s is signed already: it takes no dnssec= option", ref, file)
+	}
 	p.zoneLine[ref] = line
 	if variant == "" {
 		p.w.zones[name] = z
@@ -413,10 +426,10 @@ func (p *confParser) server(line int, args []string) error {
 	return nil
 }
 
-// domain handles "domain NAME TYPE [expect=OUTCOME] [findings=CODE,...]
-// DESCRIPTION...". The two options may come in either order.
+// domain handles "domain NAME TYPE [dnssec] [expect=OUTCOME]
+// [findings=CODE,...] DESCRIPTION...". The options may come in any order.
 func (p *confParser) domain(line int, args []string, text string) error {
-	const usage = "want: domain NAME TYPE [expect=OUTCOME] [findings=CODE,...] DESCRIPTION"
+	const usage = "want: domain NAME TYPE [dnssec] [expect=OUTCOME] [findings=CODE,...] DESCRIPTION"
 	if len(args) < 2 {
 		return p.errf(line, usage)
 	}
@@ -431,8 +444,17 @@ func (p *confParser) domain(line int, args []string, text string) error {
 	d := Domain{Name: name, Type: typ, Expect: ExpectNoError, Findings: []string{}}
 	skip := 3 // directive, NAME, TYPE: the description is what follows
 	var hasExpect, hasFindings bool
+	var hasDNSSEC bool
 	for _, arg := range args[2:] {
 		key, val, ok := strings.Cut(arg, "=")
+		if !ok && strings.EqualFold(arg, "dnssec") {
+			if hasDNSSEC {
+				return p.errf(line, "domain %s: dnssec given twice", name)
+			}
+			hasDNSSEC, d.DNSSEC = true, true
+			skip++
+			continue
+		}
 		if !ok {
 			break
 		}
@@ -459,7 +481,7 @@ func (p *confParser) domain(line int, args []string, text string) error {
 			}
 			d.Findings = codes
 		default:
-			return p.errf(line, "domain %s: unknown option %q (want expect= or findings=)", name, key)
+			return p.errf(line, "domain %s: unknown option %q (want dnssec, expect= or findings=)", name, key)
 		}
 		skip++
 	}
@@ -635,19 +657,30 @@ func (w *World) ZoneRecordsVariant(name, variant string) ([]dns.RR, error) {
 }
 
 // records returns a copy of every record of the zone, owners in canonical
-// order and types in numeric order.
+// order and types in numeric order, each RRset followed by its RRSIGs;
+// the NSEC3 records (and their RRSIGs) of a signed zone come in the same
+// order, by owner.
 func (z *zone) records() []dns.RR {
-	owners := make([]string, 0, len(z.nodes))
+	owners := make([]string, 0, len(z.nodes)+z.nsec3.len())
 	for o := range z.nodes {
 		owners = append(owners, o)
+	}
+	nsec3 := map[string]*dns.NSEC3{}
+	if z.nsec3 != nil {
+		for _, r := range z.nsec3.recs {
+			owners = append(owners, r.Hdr.Name)
+			nsec3[r.Hdr.Name] = r
+		}
 	}
 	sortCanonical(owners)
 	var rrs []dns.RR
 	for _, o := range owners {
+		if r := nsec3[o]; r != nil {
+			rrs = z.appendRRset(rrs, []dns.RR{r}, true)
+			continue
+		}
 		for _, t := range sortedTypes(z.nodes[o]) {
-			for _, rr := range z.nodes[o][t] {
-				rrs = append(rrs, dns.Copy(rr))
-			}
+			rrs = z.appendRRset(rrs, z.nodes[o][t], true)
 		}
 	}
 	return rrs

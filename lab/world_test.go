@@ -24,8 +24,8 @@ func TestDefaultLoads(t *testing.T) {
 	if w1 != w2 {
 		t.Error("Default is not cached: two calls returned different worlds")
 	}
-	if got := len(w1.Servers()); got != 68 {
-		t.Errorf("default world has %d servers, want 68", got)
+	if got := len(w1.Servers()); got != 74 {
+		t.Errorf("default world has %d servers, want 74", got)
 	}
 }
 
@@ -133,11 +133,17 @@ var knownFindings = []string{
 	"GLUE_MISMATCH", "LAME", "MISSING_GLUE", "NS_ADDRESS", "NS_CNAME", "NS_MISMATCH", "NS_NO_ADDRESS",
 	"OUT_OF_BAILIWICK", "REFERRAL_LOOP", "SINGLE_NS", "SOA_SERIAL_MISMATCH", "TCP_FAILED", "TIMEOUT",
 	"TTL_MISMATCH", "UNREACHABLE",
+	// DNSSEC validation (domains with the dnssec option).
+	"DNSKEY_MISSING", "DNSSEC_UNSUPPORTED_ALGORITHM", "DS_MISMATCH", "NSEC_PROOF_INVALID",
+	"RRSIG_EXPIRED", "RRSIG_INVALID", "RRSIG_MISSING", "RRSIG_NOT_YET_VALID",
 }
 
 // recordLevelFindings are findings of domains whose zone is healthy: the
-// trouble is in the records, not in the delegation.
-var recordLevelFindings = []string{"CNAME_LOOP", "CNAME_CHAIN_TOO_LONG"}
+// trouble is in the records, not in the delegation. So are the findings
+// of DNSSEC validation: the delegations of the DNSSEC zones are healthy.
+var recordLevelFindings = []string{"CNAME_LOOP", "CNAME_CHAIN_TOO_LONG",
+	"DNSKEY_MISSING", "DNSSEC_UNSUPPORTED_ALGORITHM", "DS_MISMATCH", "NSEC_PROOF_INVALID",
+	"RRSIG_EXPIRED", "RRSIG_INVALID", "RRSIG_MISSING", "RRSIG_NOT_YET_VALID"}
 
 // troubleElsewhere lists the domains whose findings do not tell whether
 // their own zone is broken, and why.
@@ -194,6 +200,20 @@ func TestDefaultDomains(t *testing.T) {
 		{"tcdrop.com.", ExpectNoError, "TCP_FAILED"},
 		{"tcpartial.com.", ExpectNoError, "TCP_FAILED"},
 		{"a.b.qminbroken.com.", ExpectNoError, ""},
+		{"www.secure.com.", ExpectNoError, ""},
+		{"nope.secure.com.", ExpectNXDomain, ""},
+		{"www.secure3.net.", ExpectNoError, ""},
+		{"nope.secure3.net.", ExpectNXDomain, ""},
+		{"www.unsigned.secure.com.", ExpectNoError, ""},
+		{"www.dsmismatch.com.", ExpectNoError, "DS_MISMATCH"},
+		{"www.nokey.com.", ExpectNoError, "DNSKEY_MISSING"},
+		{"www.expired.com.", ExpectNoError, "RRSIG_EXPIRED"},
+		{"www.notyet.com.", ExpectNoError, "RRSIG_NOT_YET_VALID"},
+		{"www.badsig.com.", ExpectNoError, "RRSIG_INVALID"},
+		{"www.nosig.com.", ExpectNoError, "RRSIG_MISSING"},
+		{"nope.badnsec3.com.", ExpectNXDomain, "NSEC_PROOF_INVALID"},
+		{"www.ed448.com.", ExpectNoError, "DNSSEC_UNSUPPORTED_ALGORITHM"},
+		{"www.expiresoon.com.", ExpectNoError, ""},
 	}
 	got := w.Domains()
 	if len(got) != len(want) {
@@ -201,6 +221,9 @@ func TestDefaultDomains(t *testing.T) {
 	}
 	zones := w.ZoneNames()
 	for i, d := range got {
+		if wantDNSSEC := i >= len(want)-14; d.DNSSEC != wantDNSSEC {
+			t.Errorf("%s: DNSSEC %v, want %v", d.Name, d.DNSSEC, wantDNSSEC)
+		}
 		if d.Name != want[i].name || d.Type != "A" || d.Expect != want[i].expect || strings.Join(d.Findings, ",") != want[i].findings {
 			t.Errorf("Domains[%d] = %s %s %s %v, want %s A %s [%s]", i, d.Name, d.Type, d.Expect, d.Findings, want[i].name, want[i].expect, want[i].findings)
 		}

@@ -26,6 +26,21 @@ type zone struct {
 	exists map[string]bool
 	// cuts holds the names below the apex that carry an NS RRset.
 	cuts map[string]bool
+
+	// DNSSEC. All nil or empty for an unsigned zone.
+	//
+	// signing is how the lab signs the zone (the options of its zone
+	// line); nil if it does not (the zone file may still hold its own
+	// signatures: a presigned zone).
+	signing *signing
+	// sigs holds the RRSIGs: owner (lower case) -> type covered -> RRSIGs.
+	// DNSKEY, DS, NSEC and NSEC3PARAM RRsets are in nodes, like any data.
+	sigs map[string]map[uint16][]dns.RR
+	// nsecNames are the owners of the NSEC chain, in canonical order.
+	nsecNames []string
+	// nsec3 is the NSEC3 chain. Its owners (hashed names) are not names
+	// of the zone: they are not in nodes nor in exists.
+	nsec3 *nsec3Chain
 }
 
 // parseZone reads a zone in the syntax of dns.ZoneParser. file is used in
@@ -38,6 +53,7 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 		exists: make(map[string]bool),
 		cuts:   make(map[string]bool),
 	}
+	var nsec3 []*dns.NSEC3
 	zp := newZoneParser(data, origin, file)
 	for i := 0; ; i++ {
 		rr, ok := zp.Next()
@@ -77,16 +93,30 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 				return nil, bad("AAAA record is not ::1 (the lab never points outside loopback)")
 			}
 		}
+		// A presigned zone file: signatures and the NSEC3 chain are kept
+		// apart from the names of the zone.
+		switch v := rr.(type) {
+		case *dns.RRSIG:
+			z.addRRSIG(v)
+			continue
+		case *dns.NSEC3:
+			nsec3 = append(nsec3, v)
+			continue
+		}
 		rrsets := z.nodes[owner]
 		if rrsets == nil {
 			rrsets = make(map[uint16][]dns.RR)
 			z.nodes[owner] = rrsets
 		}
 		_, hasCNAME := rrsets[dns.TypeCNAME]
+		others := len(rrsets)
+		if _, ok := rrsets[dns.TypeNSEC]; ok {
+			others-- // an NSEC may go with a CNAME (RFC 4035 2.5)
+		}
 		switch {
 		case h.Rrtype == dns.TypeCNAME && hasCNAME:
 			return nil, bad("%s has more than one CNAME", owner)
-		case h.Rrtype == dns.TypeCNAME && len(rrsets) > 0, h.Rrtype != dns.TypeCNAME && hasCNAME:
+		case h.Rrtype == dns.TypeCNAME && others > 0, h.Rrtype != dns.TypeCNAME && h.Rrtype != dns.TypeNSEC && hasCNAME:
 			return nil, bad("%s has a CNAME and other data", owner)
 		}
 		rrsets[h.Rrtype] = append(rrsets[h.Rrtype], rr)
@@ -113,6 +143,13 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 			}
 			n = parent(n)
 		}
+		if len(rrsets[dns.TypeNSEC]) > 0 {
+			z.nsecNames = append(z.nsecNames, owner)
+		}
+	}
+	sortCanonical(z.nsecNames)
+	if len(nsec3) > 0 {
+		z.nsec3 = newNSEC3Chain(nsec3)
 	}
 	return z, nil
 }
@@ -202,11 +239,19 @@ func endlessCNAME(z *zone, name string) dns.RR {
 // lower case and inside the zone) with the zone's authoritative response.
 // synth, if not nil, makes up CNAMEs that take the place of the zone's
 // data at the names it covers, and are followed like the zone's own.
-func (z *zone) answer(m *dns.Msg, qname string, qtype uint16, synth cnameSynth) {
+// do is the DO bit of the query: with it, a signed zone adds its RRSIGs
+// and its proofs of non-existence (RFC 4035 3.1); without it, the reply
+// holds no DNSSEC record but those of the type asked for (DNSKEY, DS,
+// NSEC3PARAM), exactly as if the zone were not signed.
+func (z *zone) answer(m *dns.Msg, qname string, qtype uint16, synth cnameSynth, do bool) {
+	do = do && z.signed()
 	// 1. Zone cut on the way to qname: referral, unless the query is for
 	// the DS record at the cut itself (the parent side owns it).
 	if cut := z.findCut(qname); cut != "" && (cut != qname || qtype != dns.TypeDS) {
 		z.referral(m, cut)
+		if do {
+			z.delegationProof(m, cut)
+		}
 		return
 	}
 	m.Authoritative = true
@@ -223,17 +268,27 @@ func (z *zone) answer(m *dns.Msg, qname string, qtype uint16, synth cnameSynth) 
 		// 2. Records of the type asked for (or all of them for ANY).
 		if qtype == dns.TypeANY && len(rrsets) > 0 {
 			for _, t := range sortedTypes(rrsets) {
-				m.Answer = appendCopies(m.Answer, rrsets[t])
+				if do || !dnssecType(t) {
+					m.Answer = z.appendRRset(m.Answer, rrsets[t], do)
+				}
+			}
+			if len(m.Answer) > 0 {
+				return
+			}
+		}
+		if qtype == dns.TypeRRSIG && do && len(z.sigs[name]) > 0 {
+			for _, t := range sortedTypes(z.sigs[name]) {
+				m.Answer = appendCopies(m.Answer, z.sigs[name][t])
 			}
 			return
 		}
-		if rrs := rrsets[qtype]; len(rrs) > 0 {
-			m.Answer = appendCopies(m.Answer, rrs)
+		if rrs := rrsets[qtype]; len(rrs) > 0 && (do || !dnssecOnly(qtype)) {
+			m.Answer = z.appendRRset(m.Answer, rrs, do)
 			return
 		}
 		// 2b. A CNAME: answer with it and follow it inside the zone.
 		if cn := rrsets[dns.TypeCNAME]; len(cn) > 0 {
-			m.Answer = appendCopies(m.Answer, cn)
+			m.Answer = z.appendRRset(m.Answer, cn, do)
 			target := strings.ToLower(cn[0].(*dns.CNAME).Target)
 			if !dns.IsSubDomain(z.name, target) || seen[target] || hop+1 >= maxCNAMEHops {
 				return // leaves the zone, loops, or too long: the resolver goes on
@@ -244,11 +299,22 @@ func (z *zone) answer(m *dns.Msg, qname string, qtype uint16, synth cnameSynth) 
 			name = target
 			continue
 		}
-		// 3. NODATA or 4. NXDOMAIN, with the SOA for negative caching.
-		if !z.exists[name] {
+		// 3. NODATA or 4. NXDOMAIN, with the SOA for negative caching
+		// (and, for DO=1, its RRSIG and the proof).
+		nx := !z.exists[name]
+		if nx {
 			m.Rcode = dns.RcodeNameError
 		}
-		m.Ns = append(m.Ns, z.negativeSOA())
+		soa := z.negativeSOA()
+		m.Ns = append(m.Ns, soa)
+		if do {
+			for _, sig := range z.sigs[z.name][dns.TypeSOA] {
+				c := dns.Copy(sig)
+				c.Header().Ttl = soa.Header().Ttl
+				m.Ns = append(m.Ns, c)
+			}
+			m.Ns = append(m.Ns, z.denial(name, nx)...)
+		}
 		return
 	}
 }
@@ -298,12 +364,18 @@ func sortedTypes(rrsets map[uint16][]dns.RR) []uint16 {
 // sortCanonical sorts lower-case FQDNs in DNS canonical order: by labels
 // from the right, so that a zone's apex comes before the names below it.
 func sortCanonical(names []string) {
-	rev := func(n string) []string {
-		ls := dns.SplitDomainName(n)
-		slices.Reverse(ls)
-		return ls
+	slices.SortFunc(names, compareCanonical)
+}
+
+// compareCanonical compares two lower-case FQDNs in DNS canonical order
+// (RFC 4034 6.1): label by label from the right, a name before the names
+// below it.
+func compareCanonical(a, b string) int {
+	la, lb := dns.SplitDomainName(a), dns.SplitDomainName(b)
+	for i, j := len(la)-1, len(lb)-1; i >= 0 && j >= 0; i, j = i-1, j-1 {
+		if c := strings.Compare(la[i], lb[j]); c != 0 {
+			return c
+		}
 	}
-	slices.SortFunc(names, func(a, b string) int {
-		return slices.Compare(rev(a), rev(b))
-	})
+	return len(la) - len(lb)
 }

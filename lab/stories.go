@@ -2,6 +2,11 @@ package lab
 
 import "time"
 
+// Epoch is when the lab's simulated clock starts, for a trace on the lab
+// and for the first scene of every story: the lab's answers, and what a
+// DNSSEC check of them finds, are the same at every run.
+var Epoch = time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+
 // Story is a scripted lesson played on the lab with a simulated clock and
 // one shared cache (nstrace lab story NAME): scenes in which the clock
 // moves, an operator changes a zone, and a name is traced again.
@@ -22,6 +27,7 @@ type Scene struct {
 	Change  func(*World) (*World, error)
 	Name    string
 	Type    string
+	DNSSEC  bool // trace with DNSSEC validation (nstrace trace --dnssec)
 }
 
 // Stories returns the lab's stories.
@@ -108,6 +114,25 @@ func Stories() []Story {
 					Text:    "The answer's 300 s are over: it has expired, and the resolver asks mydomain.com's servers again. The delegations it learned (TTL 3600 s and more) are still cached, so it skips the root and com.",
 					Advance: 200 * time.Second,
 					Name:    "www.mydomain.com", Type: "A",
+				},
+			},
+		},
+		{
+			Name:    "expiry",
+			Title:   "DNSSEC signatures expire: expiresoon.com, signed until 2027-01-01, a year later",
+			Summary: "www.expiresoon.com validated on 2026-01-01 (secure) and again in 2027, after its signatures expired (bogus: RRSIG_EXPIRED)",
+			Scenes: []Scene{
+				{
+					Title: "A signed zone, validated",
+					Text: "expiresoon.com is signed, and com holds the DS of its key: a validating resolver follows the chain of trust from the root's key to com's and to expiresoon.com's, and checks the signature (RRSIG) on the answer. " +
+						"Every signature has a validity period; those of expiresoon.com end on 2027-01-01. The operator's signer was supposed to re-sign the zone before then.",
+					Name: "www.expiresoon.com", Type: "A", DNSSEC: true,
+				},
+				{
+					Title:   "A year and a day later",
+					Text:    "Nobody re-signed the zone. The records have not changed and every server still answers, but the signatures have expired: a validating resolver (most public resolvers, many ISPs') must now reject the data and answer SERVFAIL, and the domain vanishes for their users.",
+					Advance: 366 * 24 * time.Hour,
+					Name:    "www.expiresoon.com", Type: "A", DNSSEC: true,
 				},
 			},
 		},

@@ -65,6 +65,7 @@ type cacheItem struct {
 	zone     string
 	storedAt time.Time
 	ttl      uint32 // the TTL when stored; what is left is computed from now
+	security Verdict
 }
 
 // Entry is what a cache lookup returns: copies of the records with their
@@ -77,6 +78,9 @@ type Entry struct {
 	Zone     string // the zone whose server sent the data
 	TTL      uint32 // seconds left
 	Original uint32 // the TTL when stored
+	// Security is the DNSSEC verdict the data was stored with (zero when
+	// it was not checked).
+	Security Verdict
 }
 
 // Cache holds RRsets, delegations and negative answers, each with the time
@@ -86,6 +90,7 @@ type Cache struct {
 	clock Clock
 	mu    sync.Mutex
 	items map[cacheKey]*cacheItem
+	zones map[string]*zoneSecItem // DNSSEC state of zones, by name
 
 	flightMu sync.Mutex
 	flights  map[string]chan struct{} // questions being asked now, by key
@@ -93,7 +98,7 @@ type Cache struct {
 
 // NewCache returns an empty cache reading time from clock.
 func NewCache(clock Clock) *Cache {
-	return &Cache{clock: clock, items: map[cacheKey]*cacheItem{}}
+	return &Cache{clock: clock, items: map[cacheKey]*cacheItem{}, zones: map[string]*zoneSecItem{}}
 }
 
 // Len returns how many RRsets and negative answers are cached, expired ones
@@ -171,7 +176,7 @@ func (c *Cache) Lookup(name string, qtype uint16, minRank Rank) (Entry, CacheSta
 		return Entry{}, CacheMiss
 	}
 	left := it.ttl - uint32(now.Sub(it.storedAt)/time.Second)
-	e := Entry{Negative: it.negative, Rank: it.rank, Zone: it.zone, TTL: left, Original: it.ttl}
+	e := Entry{Negative: it.negative, Rank: it.rank, Zone: it.zone, TTL: left, Original: it.ttl, Security: it.security}
 	e.RRs = copyRRs(it.rrs)
 	for _, rr := range e.RRs {
 		rr.Header().Ttl = left
@@ -215,4 +220,49 @@ func (c *Cache) claim(key string) (release func(), wait <-chan struct{}) {
 		c.flightMu.Unlock()
 		close(ch)
 	}, nil
+}
+
+type zoneSecItem struct {
+	zs       zoneSec
+	storedAt time.Time
+	ttl      uint32
+}
+
+// zoneSecurity returns the cached DNSSEC state of zone, if it is still
+// live.
+func (c *Cache) zoneSecurity(zone string) (zoneSec, bool) {
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	it, ok := c.zones[zone]
+	if !ok {
+		return zoneSec{}, false
+	}
+	if now.Sub(it.storedAt) >= time.Duration(it.ttl)*time.Second {
+		delete(c.zones, zone)
+		return zoneSec{}, false
+	}
+	return it.zs, true
+}
+
+// storeZoneSecurity caches the DNSSEC state of a zone for ttl seconds.
+func (c *Cache) storeZoneSecurity(zs zoneSec, ttl uint32) {
+	if ttl == 0 {
+		return
+	}
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.zones[zs.zone] = &zoneSecItem{zs: zs, storedAt: now, ttl: ttl}
+}
+
+// setVerdict records the DNSSEC verdict of the cached data of name and
+// qtype (typeNXDomain for an NXDOMAIN), stored just before.
+func (c *Cache) setVerdict(name string, qtype uint16, v Verdict) {
+	k := cacheKey{dns.CanonicalName(name), qtype}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if it, ok := c.items[k]; ok {
+		it.security = v
+	}
 }

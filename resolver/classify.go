@@ -65,15 +65,16 @@ type Response struct {
 	BadReply  bool // the reply did not match the query, or could not be parsed
 	Size      int  // the reply's size in octets
 	Referral  string
-	NS        []*dns.NS // referral: the NS RRset of the delegated zone
-	Glue      []dns.RR  // referral: A/AAAA records for the NS names, in bailiwick
-	Answer    []dns.RR  // answer or cname: the records for the name (and the in-bailiwick CNAME chain)
-	Target    string    // cname: the alias target to follow
-	SOA       *dns.SOA  // nxdomain, nodata: the SOA from the authority section
-	NegTTL    uint32    // nxdomain, nodata: min(SOA TTL, SOA MINIMUM), RFC 2308 §5
-	Ignored   []dns.RR  // records outside the bailiwick of the server's zone: never cached or used
-	Beyond    []dns.RR  // a CNAME chain's records beyond the server's zone: not used, but not suspect
-	Authority []dns.RR  // every in-bailiwick record of the authority section, for display
+	NS        []*dns.NS    // referral: the NS RRset of the delegated zone
+	Glue      []dns.RR     // referral: A/AAAA records for the NS names, in bailiwick
+	Answer    []dns.RR     // answer or cname: the records for the name (and the in-bailiwick CNAME chain)
+	Target    string       // cname: the alias target to follow
+	SOA       *dns.SOA     // nxdomain, nodata: the SOA from the authority section
+	NegTTL    uint32       // nxdomain, nodata: min(SOA TTL, SOA MINIMUM), RFC 2308 §5
+	Ignored   []dns.RR     // records outside the bailiwick of the server's zone: never cached or used
+	Beyond    []dns.RR     // a CNAME chain's records beyond the server's zone: not used, but not suspect
+	Authority []dns.RR     // every in-bailiwick record of the authority section, for display
+	Sigs      []*dns.RRSIG // in-bailiwick RRSIGs of the answer section (DNSSEC)
 }
 
 // Classify classifies reply, the answer to query from a server of zone.
@@ -128,6 +129,11 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 		}
 	}
 	r.Authority = authority
+	for _, rr := range answer {
+		if sig, ok := rr.(*dns.RRSIG); ok {
+			r.Sigs = append(r.Sigs, sig)
+		}
+	}
 
 	switch reply.Rcode {
 	case dns.RcodeSuccess, dns.RcodeNameError:

@@ -52,6 +52,13 @@ type Config struct {
 	// (QNAME minimisation, RFC 9156), falling back to the full name when a
 	// server answers a minimised question wrongly.
 	QMin bool
+	// DNSSEC asks with the DO bit set and validates the chain of trust
+	// from TrustAnchor along the resolution (RFC 4035): every step of the
+	// user's chain gets a Validated event.
+	DNSSEC bool
+	// TrustAnchor is where the chain of trust starts; nil means the
+	// embedded IANA root anchor (RootTrustAnchor).
+	TrustAnchor *TrustAnchor
 }
 
 // Defaults used by DefaultConfig, documented in README.
@@ -119,6 +126,8 @@ func (c Config) Validate() error {
 		return bad("EDNS buffer size must be 0 or at least 512, not %d", c.EDNSSize)
 	case c.Port == 0:
 		return bad("port must be between 1 and 65535")
+	case c.DNSSEC && c.EDNSSize == 0:
+		return bad("DNSSEC needs EDNS0 (the DO bit): the EDNS buffer size must not be 0")
 	case !c.IPv4 && !c.IPv6:
 		return bad("at least one address family (IPv4 or IPv6) must be enabled")
 	}

@@ -35,6 +35,7 @@ const (
 	PurposeGlueless                // the address of an NS name that came without glue
 	PurposeCNAME                   // the target of a CNAME
 	PurposeCheck                   // a probe of every server of a zone (the delegation check)
+	PurposeDNSSEC                  // a DS or DNSKEY RRset for the chain of trust (Config.DNSSEC)
 )
 
 func (p Purpose) String() string {
@@ -45,6 +46,8 @@ func (p Purpose) String() string {
 		return "cname"
 	case PurposeCheck:
 		return "check"
+	case PurposeDNSSEC:
+		return "dnssec"
 	}
 	return "query"
 }
@@ -185,4 +188,13 @@ type Outcome struct {
 	Detail  string   // the failure in plain words
 	Zone    string   // the zone that answered, or where it failed
 	SOA     *dns.SOA // for nxdomain and nodata, when the server sent it
+	// Sigs are the RRSIGs that came with Records, and Authority the
+	// authority section of a negative answer (its NSEC or NSEC3 proof):
+	// what a DNSSEC check of the outcome needs. Set only when asked with
+	// the DO bit (Config.DNSSEC).
+	Sigs      []*dns.RRSIG
+	Authority []dns.RR
+	// Security is the DNSSEC verdict of the outcome (Config.DNSSEC, the
+	// user's chain only): the worst of its steps' data, CNAMEs included.
+	Security Verdict
 }

@@ -254,7 +254,7 @@ type servers struct {
 func (rn *run) resolve(ctx context.Context, q question, parentStep int, purpose Purpose, depth int, cnames []string, stack []question) Outcome {
 	id := int(rn.resolutions.Add(1))
 	rn.obs.Observe(ResolutionStarted{Resolution: id, ParentStep: parentStep, Purpose: purpose, Name: q.name, Type: q.qtype})
-	out := rn.iterate(ctx, id, q, depth, cnames, append(slices.Clip(stack), q))
+	out := rn.iterate(ctx, id, purpose, q, depth, cnames, append(slices.Clip(stack), q))
 	rn.obs.Observe(ResolutionFinished{Resolution: id, Outcome: out})
 	return out
 }
@@ -286,17 +286,23 @@ var stopDetail = map[Reason]string{
 // best servers; 3 ask them; 4 analyse the response: an answer or a name
 // error ends it, a referral goes back to 3 with better servers, a CNAME
 // starts again with the new name, a failure drops the server.
-func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnames []string, stack []question) Outcome {
+func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question, depth int, cnames []string, stack []question) Outcome {
 	if reason, stop := rn.stopped(ctx); stop {
 		return failed(reason, "", "%s", stopDetail[reason])
 	}
+	validating := rn.validating(purpose)
 	// Step 1: the cache.
-	out, done, answerExpired := rn.fromCache(ctx, res, q, depth, cnames, stack)
+	out, done, answerExpired := rn.fromCache(ctx, res, validating, q, depth, cnames, stack)
 	if done {
 		return out
 	}
 	// Step 2: the closest enclosing zone whose servers are known.
-	ns, expired := rn.closest(res, q)
+	ns, expired, hits := rn.closest(res, q)
+	if validating {
+		for _, h := range hits {
+			rn.validateCut(ctx, h.step, h.zone, depth, stack)
+		}
+	}
 	// QNAME minimisation (RFC 9156): each zone's servers are asked only
 	// about the next label below the zone, until the full name is reached.
 	// A server that answers a minimised question wrongly (NXDOMAIN for an
@@ -330,8 +336,11 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 			case <-wait:
 			case <-ctx.Done():
 			}
-			if next, ok := rn.cachedDelegation(res, ns.zone, sent, q); ok {
+			if next, step, ok := rn.cachedDelegation(res, ns.zone, sent, q); ok {
 				ns = next
+				if validating {
+					rn.validateCut(ctx, step, ns.zone, depth, stack)
+				}
 				continue
 			}
 		}
@@ -369,24 +378,47 @@ func (rn *run) iterate(ctx context.Context, res int, q question, depth int, cnam
 		}
 		// Step 4: analyse.
 		resp := st.resp
+		var sec Verdict
+		if validating && resp.Kind != KindReferral {
+			sec = rn.validateStep(ctx, st.id, ns.zone, q, resp, depth, stack)
+		}
 		switch resp.Kind {
 		case KindAnswer:
 			for _, set := range rrsets(resp.Answer) {
 				rn.cache.Store(set, RankAnswer, ns.zone)
+				if validating {
+					rn.cache.setVerdict(set[0].Header().Name, set[0].Header().Rrtype, sec)
+				}
 			}
-			return Outcome{Status: StatusAnswer, Records: resp.Answer, Zone: ns.zone}
+			return Outcome{Status: StatusAnswer, Records: resp.Answer, Zone: ns.zone, Sigs: resp.Sigs, Security: sec}
 		case KindNXDomain:
 			rn.cache.StoreNegative(q.name, q.qtype, NXDomain, resp.SOA, resp.NegTTL, ns.zone)
-			return Outcome{Status: StatusNXDomain, Zone: ns.zone, SOA: resp.SOA}
+			if validating {
+				rn.cache.setVerdict(q.name, typeNXDomain, sec)
+			}
+			return Outcome{Status: StatusNXDomain, Zone: ns.zone, SOA: resp.SOA, Authority: resp.Authority, Security: sec}
 		case KindNoData:
 			rn.cache.StoreNegative(q.name, q.qtype, NoData, resp.SOA, resp.NegTTL, ns.zone)
-			return Outcome{Status: StatusNoData, Zone: ns.zone, SOA: resp.SOA}
+			if validating {
+				rn.cache.setVerdict(q.name, q.qtype, sec)
+			}
+			return Outcome{Status: StatusNoData, Zone: ns.zone, SOA: resp.SOA, Authority: resp.Authority, Security: sec}
 		case KindCNAME:
 			for _, set := range rrsets(resp.Answer) {
 				rn.cache.Store(set, RankAnswer, ns.zone)
+				if validating {
+					rn.cache.setVerdict(set[0].Header().Name, set[0].Header().Rrtype, sec)
+				}
 			}
-			return rn.followCNAME(ctx, q, st.id, resp.Answer[0], depth, cnames, stack)
+			out := rn.followCNAME(ctx, q, st.id, resp.Answer[0], depth, cnames, stack)
+			if validating {
+				out.Security = worse(sec, out.Security)
+			}
+			return out
 		case KindReferral:
+			if validating {
+				rn.validateCut(ctx, st.id, resp.Referral, depth, stack)
+			}
 			next := servers{zone: resp.Referral, addrs: map[string][]netip.Addr{}}
 			for _, v := range resp.NS {
 				next.names = append(next.names, dns.CanonicalName(v.Ns))
@@ -427,14 +459,17 @@ func (rn *run) claim(zone, name string) (release func(), wait <-chan struct{}) {
 // cachedDelegation looks, after waiting for another resolution, for the
 // delegation one label below zone on the way to sent.name: if the cache
 // has it now, it is reported as a cache-hit step and its servers returned.
-func (rn *run) cachedDelegation(res int, zone string, sent, q question) (servers, bool) {
+func (rn *run) cachedDelegation(res int, zone string, sent, q question) (servers, int, bool) {
 	child, ok := nextLabel(sent.name, dns.CountLabel(zone)+1)
 	if !ok {
 		child = sent.name
 	}
+	if q.qtype == dns.TypeDS && child == q.name {
+		return servers{}, 0, false
+	}
 	e, state := rn.cache.Lookup(child, dns.TypeNS, RankReferral)
 	if state != CacheHit || child == zone {
-		return servers{}, false
+		return servers{}, 0, false
 	}
 	resp := Response{Kind: KindReferral, Referral: child}
 	next := servers{zone: child, addrs: map[string][]netip.Addr{}}
@@ -443,8 +478,8 @@ func (rn *run) cachedDelegation(res int, zone string, sent, q question) (servers
 		resp.NS = append(resp.NS, v)
 		next.names = append(next.names, dns.CanonicalName(v.Ns))
 	}
-	rn.hitStep(res, zone, q, e, resp)
-	return next, true
+	step := rn.hitStep(res, zone, q, e, resp)
+	return next, step, true
 }
 
 // maxMinimise caps the minimised questions of one resolution; after it,
@@ -463,16 +498,18 @@ func nextLabel(name string, labels int) (string, bool) {
 
 // fromCache is step 1: an answer, a CNAME or a negative answer from the
 // cache ends (or redirects) the resolution without asking anyone.
-func (rn *run) fromCache(ctx context.Context, res int, q question, depth int, cnames []string, stack []question) (out Outcome, done, expired bool) {
+func (rn *run) fromCache(ctx context.Context, res int, validating bool, q question, depth int, cnames []string, stack []question) (out Outcome, done, expired bool) {
 	e, state := rn.cache.Lookup(q.name, q.qtype, RankAnswer)
 	expired = state == CacheExpired
 	if state == CacheHit {
 		if e.Negative == NoData {
-			rn.hitStep(res, e.Zone, q, e, Response{Kind: KindNoData, SOA: e.SOA, NegTTL: e.TTL})
-			return Outcome{Status: StatusNoData, Zone: e.Zone, SOA: e.SOA}, true, false
+			step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindNoData, SOA: e.SOA, NegTTL: e.TTL})
+			sec := rn.cachedVerdict(validating, step, e, "nodata")
+			return Outcome{Status: StatusNoData, Zone: e.Zone, SOA: e.SOA, Security: sec}, true, false
 		}
-		rn.hitStep(res, e.Zone, q, e, Response{Kind: KindAnswer, Answer: e.RRs, AA: true})
-		return Outcome{Status: StatusAnswer, Records: e.RRs, Zone: e.Zone}, true, false
+		step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindAnswer, Answer: e.RRs, AA: true})
+		sec := rn.cachedVerdict(validating, step, e, "answer")
+		return Outcome{Status: StatusAnswer, Records: e.RRs, Zone: e.Zone, Security: sec}, true, false
 	}
 	if q.qtype != dns.TypeCNAME {
 		e, state = rn.cache.Lookup(q.name, dns.TypeCNAME, RankAnswer)
@@ -480,14 +517,20 @@ func (rn *run) fromCache(ctx context.Context, res int, q question, depth int, cn
 		if state == CacheHit && len(e.RRs) > 0 {
 			c := e.RRs[0].(*dns.CNAME)
 			step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindCNAME, Answer: e.RRs, Target: dns.CanonicalName(c.Target), AA: true})
-			return rn.followCNAME(ctx, q, step, c, depth, cnames, stack), true, false
+			sec := rn.cachedVerdict(validating, step, e, "cname")
+			out := rn.followCNAME(ctx, q, step, c, depth, cnames, stack)
+			if validating {
+				out.Security = worse(sec, out.Security)
+			}
+			return out, true, false
 		}
 	}
 	e, state = rn.cache.Lookup(q.name, typeNXDomain, RankAnswer)
 	expired = expired || state == CacheExpired
 	if state == CacheHit {
-		rn.hitStep(res, e.Zone, q, e, Response{Kind: KindNXDomain, SOA: e.SOA, NegTTL: e.TTL, Rcode: dns.RcodeNameError})
-		return Outcome{Status: StatusNXDomain, Zone: e.Zone, SOA: e.SOA}, true, false
+		step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindNXDomain, SOA: e.SOA, NegTTL: e.TTL, Rcode: dns.RcodeNameError})
+		sec := rn.cachedVerdict(validating, step, e, "nxdomain")
+		return Outcome{Status: StatusNXDomain, Zone: e.Zone, SOA: e.SOA, Security: sec}, true, false
 	}
 	return Outcome{}, false, expired
 }
@@ -503,7 +546,8 @@ func (rn *run) hitStep(res int, zone string, q question, e Entry, resp Response)
 // closest is step 2: start from the root hints and walk down the name's
 // ancestors, taking every delegation the cache still holds (each shown as a
 // cache hit). It also returns the delegations that had expired.
-func (rn *run) closest(res int, q question) (servers, map[string]bool) {
+func (rn *run) closest(res int, q question) (servers, map[string]bool, []cut) {
+	var hits []cut
 	ns := servers{zone: ".", addrs: map[string][]netip.Addr{}}
 	ns.names = slices.Clone(rn.hints.Names)
 	for _, h := range rn.hints.Servers {
@@ -513,6 +557,9 @@ func (rn *run) closest(res int, q question) (servers, map[string]bool) {
 	labels := dns.SplitDomainName(q.name)
 	for i := len(labels) - 1; i >= 0; i-- {
 		zone := dns.Fqdn(strings.Join(labels[i:], "."))
+		if q.qtype == dns.TypeDS && zone == q.name {
+			break // a DS RRset lives on the parent's side of the cut (RFC 4035 §3.1.4.1)
+		}
 		e, state := rn.cache.Lookup(zone, dns.TypeNS, RankReferral)
 		switch state {
 		case CacheExpired:
@@ -525,11 +572,17 @@ func (rn *run) closest(res int, q question) (servers, map[string]bool) {
 				resp.NS = append(resp.NS, v)
 				next.names = append(next.names, dns.CanonicalName(v.Ns))
 			}
-			rn.hitStep(res, ns.zone, q, e, resp)
+			hits = append(hits, cut{rn.hitStep(res, ns.zone, q, e, resp), zone})
 			ns = next
 		}
 	}
-	return ns, expired
+	return ns, expired, hits
+}
+
+// cut is a step that led to a zone: a referral, asked or from the cache.
+type cut struct {
+	step int
+	zone string
 }
 
 // stepResult is what step 3 found.
@@ -843,7 +896,7 @@ func (rn *run) query(q question) *dns.Msg {
 	m.RecursionDesired = false
 	m.Question = []dns.Question{{Name: q.name, Qtype: q.qtype, Qclass: dns.ClassINET}}
 	if rn.cfg.EDNSSize > 0 {
-		m.SetEdns0(rn.cfg.EDNSSize, false)
+		m.SetEdns0(rn.cfg.EDNSSize, rn.cfg.DNSSEC)
 	}
 	return m
 }

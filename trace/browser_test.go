@@ -66,11 +66,12 @@ func serversAsked(r trace.Resolution) (servers, arrows, branches int) {
 }
 
 var (
-	reGroup     = regexp.MustCompile(`<g class="([^"]*)"([^>]*)>`)
-	rePath      = regexp.MustCompile(`<path class="([^"]*)"`)
-	reAttr      = regexp.MustCompile(`data-(step|address)="([^"]*)"`)
-	reExternal  = regexp.MustCompile(`(?i)(https?:|//[a-z0-9]|ftp:|src\s*=|<link|@import|url\(\s*['"]?[^#'")\s])`)
-	reFindingEl = regexp.MustCompile(`<section class="finding severity-([a-z]+)" data-code="([A-Z_]+)"`)
+	reGroup      = regexp.MustCompile(`<g class="([^"]*)"([^>]*)>`)
+	rePath       = regexp.MustCompile(`<path class="([^"]*)"`)
+	reAttr       = regexp.MustCompile(`data-(step|address)="([^"]*)"`)
+	reExternal   = regexp.MustCompile(`(?i)(https?:|//[a-z0-9]|ftp:|src\s*=|<link|@import|url\(\s*['"]?[^#'")\s])`)
+	reFindingEl  = regexp.MustCompile(`<section class="finding severity-([a-z]+)" data-code="([A-Z_]+)"`)
+	reChainBreak = regexp.MustCompile(`<g class="step-label[^"]*chain-break[^"]*"[^>]*><text class="step-id"[^>]*>step ([0-9a-z.]+)</text>`)
 )
 
 // classes returns the class tokens of a class attribute.
@@ -96,7 +97,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		t.Skip("SKIP: chromium not installed (apt-get install chromium): the HTML view is not checked in a real browser")
 	}
 	dir := t.TempDir()
-	for _, name := range []string{"mydomain.com.", "lame.com.", "glueless.org.", "www.shop.com.", "allfail.com."} {
+	for _, name := range []string{"mydomain.com.", "lame.com.", "glueless.org.", "www.shop.com.", "allfail.com.", "www.dsmismatch.com.+dnssec"} {
 		t.Run(name, func(t *testing.T) {
 			tr := labTrace(t, name)
 			var b bytes.Buffer
@@ -108,7 +109,7 @@ func TestHTMLInBrowser(t *testing.T) {
 				i := strings.Index(html, m)
 				t.Errorf("the HTML refers to something outside itself: %q in %q", m, html[max(0, i-60):min(len(html), i+60)])
 			}
-			path := filepath.Join(dir, strings.TrimSuffix(name, ".")+".html")
+			path := filepath.Join(dir, goldenBase(name)+".html")
 			if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -220,6 +221,15 @@ func TestHTMLInBrowser(t *testing.T) {
 			}
 
 			switch name {
+			case "www.dsmismatch.com.+dnssec":
+				// the chain breaks at step 2: its label says so, in red
+				breaks := reChainBreak.FindAllStringSubmatch(dom, -1)
+				if len(breaks) != 1 || breaks[0][1] != "2" {
+					t.Errorf("chain-break labels %v, want one, at step 2", breaks)
+				}
+				if !strings.Contains(dom, `class="step-dnssec dnssec-bogus"`) || !strings.Contains(dom, `class="dnssec dnssec-bogus"`) {
+					t.Errorf("no bogus DNSSEC state in the picture or the outcome")
+				}
 			case "lame.com.":
 				if !strings.Contains(dom, `kind-lame`) || got["3|127.0.3.51|kind-lame|no"] != 1 {
 					t.Errorf("lame.com: no kind-lame box for ns.oldhost.net (127.0.3.51) at step 3")

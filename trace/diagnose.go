@@ -95,6 +95,7 @@ func (d *diagnosis) resolution(r Resolution, mainPath bool) {
 			continue
 		}
 		d.step(s, prevZone, mainPath)
+		d.dnssec(s)
 		if s.Referral != nil && s.Cache.State != "hit" && mainPath {
 			d.referral(s)
 		}
@@ -550,4 +551,22 @@ func (d *diagnosis) qminBroken(s, next Step) {
 			d.add(CodeQMinBroken, f, Evidence{Step: s.ID, Server: srv.Name, Address: srv.Address, Asked: s.Name + " " + s.Type, Got: f.detail})
 		}
 	}
+}
+
+// dnssec reports where the chain of trust breaks: the step whose own check
+// failed (the steps below it inherit its state without a code).
+func (d *diagnosis) dnssec(s Step) {
+	v := s.DNSSEC
+	if v == nil || v.Code == "" || v.Inherited {
+		return
+	}
+	// The data of a step came from its chosen server; a zone's keys came
+	// from side resolutions at the parent and the child: a finding about
+	// the zone.
+	server, address := s.Server, s.Address
+	if v.What == "keys" {
+		server, address = "", ""
+	}
+	f := facts{zone: v.Zone, server: server, address: address, detail: v.Reason, parent: parentOf(v.Zone), target: v.What}
+	d.add(v.Code, f, Evidence{Step: s.ID, Server: server, Address: address, Asked: s.Name + " " + s.Type, Got: v.State + ": " + v.Reason})
 }

@@ -15,7 +15,7 @@ func explainStep(t *Trace, s Step) string {
 	var b []string
 	switch s.Cache.State {
 	case "hit":
-		return explainHit(s)
+		return strings.Join(nonEmpty([]string{explainHit(s), explainDNSSEC(s)}), " ")
 	case "expired":
 		b = append(b, fmt.Sprintf("The cache had this, but its TTL had run out, so the resolver must ask the servers of %s again.", zoneName(s.Zone)))
 	default:
@@ -32,8 +32,36 @@ func explainStep(t *Trace, s Step) string {
 		b = append(b, fmt.Sprintf("With QNAME minimisation it sends only %s %s, not the whole name %s: a server is told no more than it needs to give a referral (RFC 9156), so the rest of the name stays private.", humanName(s.Name), s.Type, humanName(s.FullName)))
 	}
 	b = append(b, explainBroken(s)...)
-	b = append(b, explainResult(s))
+	b = append(b, explainResult(s), explainDNSSEC(s))
 	return strings.Join(nonEmpty(b), " ")
+}
+
+// explainDNSSEC says what the DNSSEC check of a step (--dnssec) found,
+// and what that means.
+func explainDNSSEC(s Step) string {
+	d := s.DNSSEC
+	if d == nil {
+		return ""
+	}
+	zone := zoneName(d.Zone)
+	if d.What == "keys" {
+		switch {
+		case d.Inherited:
+			return fmt.Sprintf("DNSSEC: %s is %s, like the zone above it: %s.", zone, d.State, d.Reason)
+		case d.State == "secure":
+			return fmt.Sprintf("DNSSEC: the resolver fetched the DS record of %s from its parent and the keys (DNSKEY) of %s from its own servers: a key matches the DS and signs the key set, so the chain of trust now reaches %s (%s).", zone, zone, zone, d.Reason)
+		case d.State == "insecure":
+			return fmt.Sprintf("DNSSEC: the parent proves, with a signed NSEC or NSEC3 record, that %s has no DS: it is not signed, and nothing in it can be validated (%s).", zone, d.Reason)
+		}
+		return fmt.Sprintf("DNSSEC: the chain of trust breaks at %s: %s.", zone, d.Reason)
+	}
+	switch {
+	case d.Inherited:
+		return fmt.Sprintf("DNSSEC: this data is %s: %s.", d.State, d.Reason)
+	case d.State == "secure":
+		return fmt.Sprintf("DNSSEC: the data's signatures (RRSIG) verify with the keys of %s, which the chain of trust vouches for: it is authentic (%s).", zone, d.Reason)
+	}
+	return fmt.Sprintf("DNSSEC: the data is %s: %s.", d.State, d.Reason)
 }
 
 // explainWhy says why the servers of this step are the ones asked.

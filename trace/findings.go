@@ -1,5 +1,7 @@
 package trace
 
+import "github.com/nstrace/nstrace/resolver"
+
 // Finding codes: a public contract, documented in README. A code never
 // changes meaning within a schema version.
 const (
@@ -24,6 +26,16 @@ const (
 	CodeBadResponse       = "BAD_RESPONSE"
 	CodeOutOfBailiwick    = "OUT_OF_BAILIWICK"
 	CodeQMinBroken        = "QMIN_BROKEN"
+
+	// DNSSEC (--dnssec): where the chain of trust breaks.
+	CodeDSMismatch           = resolver.CodeDSMismatch           // no DNSKEY of the zone matches the DS at the parent
+	CodeDNSKEYMissing        = resolver.CodeDNSKEYMissing        // a DS at the parent, no DNSKEY at the zone
+	CodeRRSIGExpired         = resolver.CodeRRSIGExpired         // the signatures have expired
+	CodeRRSIGNotYetValid     = resolver.CodeRRSIGNotYetValid     // the signatures are not valid yet
+	CodeRRSIGInvalid         = resolver.CodeRRSIGInvalid         // a signature does not verify
+	CodeRRSIGMissing         = resolver.CodeRRSIGMissing         // signed data without its signature
+	CodeNSECProofInvalid     = resolver.CodeNSECProofInvalid     // a denial of existence that does not prove what it claims
+	CodeUnsupportedAlgorithm = resolver.CodeUnsupportedAlgorithm // signed with algorithms nstrace cannot check
 )
 
 // Severities of a finding.

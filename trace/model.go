@@ -55,6 +55,15 @@ type Outcome struct {
 	Reason  string   `json:"reason,omitempty"` // servfail only: a code such as "all-servers-failed"
 	Detail  string   `json:"detail,omitempty"` // servfail only: the failure in plain words
 	SOA     *Record  `json:"soa,omitempty"`    // nxdomain and nodata: the zone's SOA, when sent
+	// DNSSEC is the security state of the outcome (--dnssec only): the
+	// worst of its data's verdicts, CNAMEs included.
+	DNSSEC *OutcomeDNSSEC `json:"dnssec,omitempty"`
+}
+
+// OutcomeDNSSEC is the security state of an outcome.
+type OutcomeDNSSEC struct {
+	State  string `json:"state"` // secure, insecure, bogus or indeterminate
+	Reason string `json:"reason"`
 }
 
 // Record is one resource record in presentation form.
@@ -98,7 +107,31 @@ type Step struct {
 	Probe    string       `json:"probe,omitempty"`
 	Failure  string       `json:"failure,omitempty"` // why no server gave a usable answer
 	Detail   string       `json:"detail,omitempty"`
-	Children []Resolution `json:"children,omitempty"` // side resolutions: glueless NS addresses, CNAME targets
+	Children []Resolution `json:"children,omitempty"` // side resolutions: glueless NS addresses, CNAME targets, DNSSEC keys
+	// DNSSEC is the step's security state (--dnssec only).
+	DNSSEC *StepDNSSEC `json:"dnssec,omitempty"`
+}
+
+// StepDNSSEC is the DNSSEC verdict of one step (--dnssec): for a referral,
+// the state of the zone it leads to, its DS at the parent and its DNSKEY
+// RRset checked; for an answer, NXDOMAIN or NODATA, the state of that data,
+// checked against the keys of the zone that sent it.
+type StepDNSSEC struct {
+	// State is "secure", "insecure" (an unsigned delegation, proven, or
+	// below one), "bogus" or "indeterminate".
+	State string `json:"state"`
+	// What was checked: "keys", "answer", "cname", "nxdomain" or "nodata".
+	What string `json:"what"`
+	Zone string `json:"zone"` // the zone whose keys were checked, or signed the data
+	// Code is the finding code where the chain breaks at this step, e.g.
+	// "DS_MISMATCH"; empty when secure, proven insecure, or inherited.
+	Code    string   `json:"code,omitempty"`
+	Reason  string   `json:"reason"`
+	KeyTags []uint16 `json:"key_tags,omitempty"`
+	// Inherited: the state comes from a zone above, not from this step.
+	Inherited bool `json:"inherited,omitempty"`
+	// Cached: the zone's keys, or the data's verdict, came from the cache.
+	Cached bool `json:"cached,omitempty"`
 }
 
 // Cache is a step's cache state: "miss" (the network was asked), "hit"

@@ -101,6 +101,13 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			st.chosen = e.Addr
 		}
 		fillResponse(&st.s, e.Response)
+	case resolver.Validated:
+		st, ok := rec.steps[e.Step]
+		if !ok {
+			return
+		}
+		st.s.DNSSEC = &StepDNSSEC{State: e.Verdict.State.String(), What: e.What, Zone: e.Zone, Code: e.Verdict.Code,
+			Reason: e.Verdict.Reason, KeyTags: e.Verdict.KeyTags, Inherited: e.Inherited, Cached: e.Cached}
 	case resolver.ResolutionFinished:
 		if r, ok := rec.resolutions[e.Resolution]; ok {
 			r.r.Outcome = outcome(e.Outcome)
@@ -144,6 +151,9 @@ func outcome(o resolver.Outcome) Outcome {
 	if o.SOA != nil {
 		soa := record(o.SOA)
 		out.SOA = &soa
+	}
+	if o.Security.State != resolver.SecurityUnchecked {
+		out.DNSSEC = &OutcomeDNSSEC{State: o.Security.State.String(), Reason: o.Security.Reason}
 	}
 	return out
 }

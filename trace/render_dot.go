@@ -89,8 +89,15 @@ func (d *dotWriter) step(s Step, ind string) string {
 	}
 	fmt.Fprintf(&d.b, "%ssubgraph %s {\n", ind, dotQuote("cluster "+s.ID))
 	in := ind + "  "
-	fmt.Fprintf(&d.b, "%slabel=%s; labeljust=l; style=\"rounded\"; color=\"#d0d7de\"; fontsize=13;\n", in,
-		dotQuote(fmt.Sprintf("step %s · %s · %s", s.ID, s.Zone, cache)))
+	label, border := fmt.Sprintf("step %s · %s · %s", s.ID, s.Zone, cache), "#d0d7de"
+	if sec := s.DNSSEC; sec != nil {
+		label += " · " + dnssecSymbol(sec.State) + " " + sec.State
+		if sec.Code != "" && !sec.Inherited { // where the chain of trust breaks
+			label += ": " + sec.Code
+			border = "#cf222e"
+		}
+	}
+	fmt.Fprintf(&d.b, "%slabel=%s; labeljust=l; style=\"rounded\"; color=%s; fontsize=13;\n", in, dotQuote(label), dotQuote(border))
 	anchor := ""
 	var ids []string
 	if s.Cache.State == "hit" {

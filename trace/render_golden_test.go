@@ -25,14 +25,26 @@ const renderGoldenDir = "../testdata/golden/render"
 
 // renderDomains are the lab traces the renderers are checked on: a healthy
 // chain, a lame server, NS names without glue, a CNAME chain ending in a
-// cache hit, every server failing, and a timeout next to a good server.
-var renderDomains = []string{"mydomain.com.", "lame.com.", "glueless.org.", "www.shop.com.", "allfail.com.", "halfdead.com."}
+// cache hit, every server failing, a timeout next to a good server, and,
+// validated (+dnssec), a secure chain and one broken by a DS mismatch.
+var renderDomains = []string{"mydomain.com.", "lame.com.", "glueless.org.", "www.shop.com.", "allfail.com.", "halfdead.com.",
+	"www.secure.com.+dnssec", "www.dsmismatch.com.+dnssec"}
+
+// goldenBase is the file name stem of a renderDomains entry.
+func goldenBase(name string) string {
+	if n, ok := strings.CutSuffix(name, ".+dnssec"); ok {
+		return n + "-dnssec"
+	}
+	return strings.TrimSuffix(name, ".")
+}
 
 // labTrace traces name (type A) over the in-memory lab from a cold cache,
 // as nstrace trace --lab does: simulated time, so the trace is the same at
-// every run.
+// every run. A name ending in "+dnssec" is validated from the lab's trust
+// anchor, with the lab's clock (lab.Epoch).
 func labTrace(t testing.TB, name string) *trace.Trace {
 	t.Helper()
+	name, dnssec := strings.CutSuffix(name, "+dnssec")
 	w, err := lab.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +57,16 @@ func labTrace(t testing.TB, name string) *trace.Trace {
 	cfg.IPv6 = false
 	r := &resolver.Resolver{Transport: lab.NewNetwork(w), Config: cfg, Hints: hints,
 		Cache: resolver.NewCache(resolver.NewManualClock(time.Unix(1_700_000_000, 0)))}
+	if dnssec {
+		r.Config.DNSSEC = true
+		r.Config.TrustAnchor = &resolver.TrustAnchor{Zone: "."}
+		for _, rr := range w.TrustAnchor() {
+			if ds, ok := rr.(*dns.DS); ok {
+				r.Config.TrustAnchor.DS = append(r.Config.TrustAnchor.DS, ds)
+			}
+		}
+		r.Cache = resolver.NewCache(resolver.NewManualClock(lab.Epoch))
+	}
 	return trace.Run(context.Background(), r, name, dns.TypeA, trace.Options{Tool: "nstrace test", Network: "lab"})
 }
 
@@ -112,7 +134,7 @@ func TestRenderGolden(t *testing.T) {
 				if err := r.write(&b, tr); err != nil {
 					t.Fatalf("%s: %v", r.ext, err)
 				}
-				golden(t, filepath.Join(renderGoldenDir, strings.TrimSuffix(name, ".")+"."+r.ext), b.String())
+				golden(t, filepath.Join(renderGoldenDir, goldenBase(name)+"."+r.ext), b.String())
 			}
 		})
 	}

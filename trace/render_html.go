@@ -35,7 +35,11 @@ var htmlTemplate = template.Must(template.New("trace").Parse(htmlTemplateText))
 //     pair of consecutive steps of a resolution; those of side resolutions
 //     have the class side too, so the main path has len(t.Steps)-1 arrows;
 //   - <path class="branch"> from a step to each of its side resolutions;
-//   - findings: <section class="finding severity-SEV" data-code="CODE">.
+//   - findings: <section class="finding severity-SEV" data-code="CODE">;
+//   - with --dnssec, a step's label has <text class="step-dnssec
+//     dnssec-STATE"> (secure, insecure, bogus, indeterminate), and the
+//     label of the step where the chain of trust breaks has the class
+//     chain-break; the outcome has <div class="dnssec dnssec-STATE">.
 func WriteHTML(w io.Writer, t *Trace) error {
 	return htmlTemplate.Execute(w, newHTMLView(t))
 }
@@ -70,6 +74,9 @@ type htmlView struct {
 type htmlOutcome struct {
 	Class, Text string
 	Records     []Record
+	// DNSSEC is the outcome's security state in words (--dnssec), and
+	// DNSSECState the state as a class name.
+	DNSSEC, DNSSECState string
 }
 
 type htmlStep struct {
@@ -143,13 +150,17 @@ func newHTMLView(t *Trace) *htmlView {
 	o := t.Outcome
 	switch o.Status {
 	case "answer":
-		v.Outcome = htmlOutcome{"ok", fmt.Sprintf("Answer from %s", o.Zone), o.Records}
+		v.Outcome = htmlOutcome{Class: "ok", Text: fmt.Sprintf("Answer from %s", o.Zone), Records: o.Records}
 	case "nxdomain":
-		v.Outcome = htmlOutcome{"ok", fmt.Sprintf("NXDOMAIN: %s does not exist (said %s)", t.Question.Name, o.Zone), o.Records}
+		v.Outcome = htmlOutcome{Class: "ok", Text: fmt.Sprintf("NXDOMAIN: %s does not exist (said %s)", t.Question.Name, o.Zone), Records: o.Records}
 	case "nodata":
-		v.Outcome = htmlOutcome{"ok", fmt.Sprintf("NODATA: %s exists but has no %s records (said %s)", t.Question.Name, t.Question.Type, o.Zone), o.Records}
+		v.Outcome = htmlOutcome{Class: "ok", Text: fmt.Sprintf("NODATA: %s exists but has no %s records (said %s)", t.Question.Name, t.Question.Type, o.Zone), Records: o.Records}
 	default:
-		v.Outcome = htmlOutcome{"fail", fmt.Sprintf("SERVFAIL (%s): %s", o.Reason, o.Detail), o.Records}
+		v.Outcome = htmlOutcome{Class: "fail", Text: fmt.Sprintf("SERVFAIL (%s): %s", o.Reason, o.Detail), Records: o.Records}
+	}
+	if d := o.DNSSEC; d != nil {
+		v.Outcome.DNSSEC = fmt.Sprintf("DNSSEC %s %s: %s", dnssecSymbol(d.State), d.State, d.Reason)
+		v.Outcome.DNSSECState = kindClass(d.State)
 	}
 	lay := &svgLayout{marks: marks, y: svgMargin}
 	lay.resolution(t.Resolution, 0, true)
@@ -257,6 +268,14 @@ func (l *svgLayout) step(s Step, depth int) (*svgBox, int) {
 		{0, 0, "step-id", "step " + s.ID},
 		{0, 0, "step-zone", truncate(s.Zone, 26-depth)},
 		{0, 0, "step-cache", cache},
+	}
+	if d := s.DNSSEC; d != nil {
+		text := dnssecSymbol(d.State) + " " + d.State
+		if d.Code != "" && !d.Inherited {
+			text += ": " + d.Code
+			label.Class += " chain-break"
+		}
+		label.Lines = append(label.Lines, svgText{0, 0, "step-dnssec dnssec-" + kindClass(d.State), truncate(text, 30-depth)})
 	}
 	var boxes []svgBox
 	if s.Cache.State == "hit" {
@@ -475,6 +494,9 @@ func (h *htmlSteps) step(s Step) htmlStep {
 	for _, f := range h.marks[s.ID+"|"] {
 		sym, _ := severitySymbol(f.Severity)
 		hs.Notes = append(hs.Notes, sym+" "+f.Code+": "+f.Explanation)
+	}
+	if d := s.DNSSEC; d != nil {
+		hs.Notes = append(hs.Notes, fmt.Sprintf("DNSSEC %s %s: %s", dnssecSymbol(d.State), d.State, d.Reason))
 	}
 	if len(s.GluelessSkipped) > 0 {
 		hs.Notes = append(hs.Notes, fmt.Sprintf("NS without glue not looked up (limit): %s", list(s.GluelessSkipped)))

@@ -68,6 +68,7 @@ func mdStep(b *strings.Builder, s Step, marks map[string][]Finding) {
 	if s.Cache.State == "hit" {
 		fmt.Fprintf(b, "| %s | %s | %s | ▶ *(from the cache)* | | | %s%s |\n", mdCell(s.ID), mdCell(s.Zone), mdCell(cache),
 			mdCell(stepSummary(s, false)), mdMarks(marks[s.ID+"|"]))
+		mdDNSSEC(b, s, nil)
 		return
 	}
 	for i, srv := range s.Servers {
@@ -93,9 +94,21 @@ func mdStep(b *strings.Builder, s Step, marks map[string][]Finding) {
 		fmt.Fprintf(b, "| %s | %s | %s | *not looked up* | | | %d NS without glue skipped (limit): %s |\n", id, zone, c, len(s.GluelessSkipped), mdCell(list(s.GluelessSkipped)))
 	case s.NotAsked > 0:
 		fmt.Fprintf(b, "| %s | %s | %s | *%d more addresses* | | | not asked: an answer came first |\n", id, zone, c, s.NotAsked)
+	case s.DNSSEC != nil:
+		mdDNSSEC(b, s, marks[s.ID+"|"])
 	case len(marks[s.ID+"|"]) > 0:
 		fmt.Fprintf(b, "| %s | %s | %s | | | | %s |\n", id, zone, c, strings.TrimSpace(mdMarks(marks[s.ID+"|"])))
 	}
+}
+
+// mdDNSSEC writes the row of a step's DNSSEC state (--dnssec), with the
+// step's own findings.
+func mdDNSSEC(b *strings.Builder, s Step, fs []Finding) {
+	d := s.DNSSEC
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(b, "| | | | *%s* | | | %s%s |\n", mdCell(dnssecLabel(d, false)), mdCell(dnssecSummary(d, false)), mdMarks(fs))
 }
 
 // mdMarks are the finding marks of a row: " ✗ **LAME**".
@@ -122,6 +135,9 @@ func mdOutcome(b *strings.Builder, t *Trace) {
 		status = fmt.Sprintf("❌ SERVFAIL (%s): %s", mdCell(o.Reason), mdCell(o.Detail))
 	}
 	fmt.Fprintf(b, "**Outcome:** %s\n", status)
+	if d := o.DNSSEC; d != nil {
+		fmt.Fprintf(b, "\n**DNSSEC:** %s %s: %s\n", dnssecSymbol(d.State), d.State, mdCell(d.Reason))
+	}
 	if len(o.Records) > 0 {
 		b.WriteString("\n```\n")
 		for _, r := range o.Records {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/miekg/dns"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -169,13 +170,7 @@ func outcomeShort(r Resolution) string {
 }
 
 func childRow(id string, c Resolution, p painter) []string {
-	why := "side lookup"
-	switch c.Purpose {
-	case "glueless":
-		why = "NS without glue: look up its address"
-	case "cname":
-		why = "follow the CNAME"
-	}
+	why := sideWhy(c.Purpose)
 	return []string{p.paint(ansiDim, "↳ "+id), "", "", p.paint(ansiDim, why), p.paint(ansiBold, c.Question.Name+" "+c.Question.Type), "", "", "= " + outcomeShort(c)}
 }
 
@@ -200,7 +195,11 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 		head = []string{"", s.Zone, ""}
 	}
 	if s.Cache.State == "hit" {
-		return [][]string{append(head, p.paint(ansiCyan, "▶ (from the cache)"), "", "", "", stepSummary(s, p)+tr.mark(s.ID, ""))}
+		rows := [][]string{append(head, p.paint(ansiCyan, "▶ (from the cache)"), "", "", "", stepSummary(s, p)+tr.mark(s.ID, ""))}
+		if d := s.DNSSEC; d != nil { // its findings are on the row above
+			rows = append(rows, []string{"", "", "", dnssecLabel(d, p), "", "", "", dnssecSummary(d, p)})
+		}
+		return rows
 	}
 	var rows [][]string
 	for _, g := range groups(s.Servers, tr.opts.AllRows) {
@@ -218,10 +217,60 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 		rows = append(rows, append(head, p.paint(ansiYellow, "not looked up"), "", "", "", fmt.Sprintf("%d NS without glue skipped (limit)", len(s.GluelessSkipped))))
 	} else if s.NotAsked > 0 {
 		rows = append(rows, append(head, p.paint(ansiDim, fmt.Sprintf("%d more addresses", s.NotAsked)), "", "", "", p.paint(ansiDim, "not asked: an answer came first")))
-	} else if m := tr.mark(s.ID, ""); m != "" {
+	} else if m := tr.mark(s.ID, ""); m != "" && s.DNSSEC == nil {
 		rows = append(rows, append(head, "", "", "", "", strings.TrimSpace(m)))
 	}
+	if d := s.DNSSEC; d != nil { // with the step's own findings, if any
+		rows = append(rows, []string{"", "", "", dnssecLabel(d, p), "", "", "", dnssecSummary(d, p) + tr.mark(s.ID, "")})
+	}
 	return rows
+}
+
+// dnssecColour is the colour of a DNSSEC state.
+func dnssecColour(state string) string {
+	switch state {
+	case "secure":
+		return ansiGreen
+	case "bogus":
+		return ansiRed
+	case "indeterminate":
+		return ansiYellow
+	}
+	return ansiDim
+}
+
+// dnssecSymbol marks a DNSSEC state in text: a tick for secure, a circle
+// for insecure (unsigned), a cross for bogus, a question mark otherwise.
+// (Padlock emoji would be nicer, but terminals disagree on their width.)
+func dnssecSymbol(state string) string {
+	switch state {
+	case "secure":
+		return "✓"
+	case "insecure":
+		return "○"
+	case "bogus":
+		return "✗"
+	}
+	return "?"
+}
+
+// dnssecLabel is the SERVER cell of a step's DNSSEC row.
+func dnssecLabel(d *StepDNSSEC, p painter) string {
+	what := "data"
+	if d.What == "keys" {
+		what = "zone " + d.Zone
+	}
+	return p.paint(dnssecColour(d.State), fmt.Sprintf("%s %s (%s)", dnssecSymbol(d.State), d.State, what))
+}
+
+// dnssecSummary is the RESULT cell of a step's DNSSEC row. Its finding
+// code, if the chain breaks there, is the step's finding mark.
+func dnssecSummary(d *StepDNSSEC, p painter) string {
+	out := d.Reason
+	if d.Cached {
+		out += p.paint(ansiDim, " (cached)")
+	}
+	return out
 }
 
 // shown returns what one row shows for a group of servers that answered
@@ -382,6 +431,8 @@ func recordData(recs []Record, typ string) string {
 		data := r.Data
 		if f := strings.Fields(data); r.Type == "SOA" && len(f) > 2 {
 			data = "serial " + f[2] // the rest is in the JSON and the outcome
+		} else if short, ok := dnssecData(r); ok {
+			data = short
 		} else if len(data) > 48 {
 			data = data[:45] + "..."
 		}
@@ -391,6 +442,46 @@ func recordData(recs []Record, typ string) string {
 		parts = append(parts[:3], fmt.Sprintf("+%d more", len(parts)-3))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// dnssecData says in a few words what a DNSKEY or DS record is: its role
+// and key tag, its algorithm and digest type; the keys and digests
+// themselves are in the JSON.
+func dnssecData(r Record) (string, bool) {
+	f := strings.Fields(r.Data)
+	switch {
+	case r.Type == "DNSKEY" && len(f) >= 4:
+		rr, err := dns.NewRR(r.Name + " 0 IN DNSKEY " + r.Data)
+		k, ok := rr.(*dns.DNSKEY)
+		if err != nil || !ok {
+			return "", false
+		}
+		role := "ZSK"
+		if k.Flags&dns.SEP != 0 {
+			role = "KSK"
+		}
+		return fmt.Sprintf("%s %d (%s)", role, k.KeyTag(), algorithmName(k.Algorithm)), true
+	case r.Type == "DS" && len(f) >= 4:
+		alg, err1 := strconv.Atoi(f[1])
+		dt, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil || alg > 255 || alg < 0 {
+			return "", false
+		}
+		digest := map[int]string{1: "SHA-1", 2: "SHA-256", 4: "SHA-384"}[dt]
+		if digest == "" {
+			digest = "digest type " + f[2]
+		}
+		return fmt.Sprintf("key %s (%s), %s", f[0], algorithmName(uint8(alg)), digest), true
+	}
+	return "", false
+}
+
+// algorithmName is a DNSSEC algorithm's mnemonic, or its number.
+func algorithmName(alg uint8) string {
+	if s, ok := dns.AlgorithmToString[alg]; ok {
+		return s
+	}
+	return fmt.Sprintf("algorithm %d", alg)
 }
 
 func cnameTarget(recs []Record) string {
@@ -420,6 +511,9 @@ func writeOutcome(w io.Writer, t *Trace, p painter) {
 		status = p.paint(ansiRed, fmt.Sprintf("SERVFAIL (%s): %s", o.Reason, o.Detail))
 	}
 	fmt.Fprintf(w, "%s %s %s\n", p.paint(ansiBold, "Outcome:"), status, p.paint(ansiDim, fmt.Sprintf("· %d queries", t.Queries)))
+	if d := o.DNSSEC; d != nil {
+		fmt.Fprintf(w, "%s %s: %s\n", p.paint(ansiBold, "DNSSEC:"), p.paint(dnssecColour(d.State), dnssecSymbol(d.State)+" "+d.State), d.Reason)
+	}
 }
 
 func checkSummary(c *Check) string {

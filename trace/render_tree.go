@@ -167,6 +167,9 @@ func (tr *treeRenderer) step(s Step) *treeNode {
 		}
 		n.line = fmt.Sprintf("%s %s  %s %s %s%s", p.paint(ansiBold, s.ID), p.paint(ansiBold, s.Zone), p.paint(ansiDim, what),
 			p.paint(ansiCyan, "◆ cache hit"+ttl+":"), stepSummary(s, p), tr.tab.mark(s.ID, ""))
+		if d := s.DNSSEC; d != nil {
+			n.kids = append(n.kids, &treeNode{line: dnssecLabel(d, p) + ": " + dnssecSummary(d, p)})
+		}
 		for j, c := range s.Children {
 			n.kids = append(n.kids, tr.child(s.ID+childLetter(j), c))
 		}
@@ -179,6 +182,9 @@ func (tr *treeRenderer) step(s Step) *treeNode {
 	n.kids = tr.servers(s)
 	for j, c := range s.Children {
 		n.kids = append(n.kids, tr.child(s.ID+childLetter(j), c))
+	}
+	if d := s.DNSSEC; d != nil {
+		n.kids = append(n.kids, &treeNode{line: dnssecLabel(d, p) + ": " + dnssecSummary(d, p) + tr.tab.mark(s.ID, "")})
 	}
 	return n
 }
@@ -221,6 +227,8 @@ func (tr *treeRenderer) servers(s Step) []*treeNode {
 		out = append(out, &treeNode{line: p.paint(ansiYellow, fmt.Sprintf("not looked up: %d NS without glue skipped (limit): %s", len(s.GluelessSkipped), list(s.GluelessSkipped)))})
 	case s.NotAsked > 0:
 		out = append(out, &treeNode{line: p.paint(ansiDim, fmt.Sprintf("%d more addresses not asked: an answer came first", s.NotAsked))})
+	case s.DNSSEC != nil:
+		// the step's findings go on its DNSSEC line
 	default:
 		if m := tr.tab.mark(s.ID, ""); m != "" {
 			out = append(out, &treeNode{line: strings.TrimSpace(m)})
@@ -253,6 +261,8 @@ func sideWhy(purpose string) string {
 		return "NS without glue: look up its address"
 	case "cname":
 		return "follow the CNAME"
+	case "dnssec":
+		return "DNSSEC: fetch for the chain of trust"
 	}
 	return "side lookup"
 }

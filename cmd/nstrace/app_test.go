@@ -25,6 +25,10 @@ func TestUsageErrors(t *testing.T) {
 	os.WriteFile(emptyHints, nil, 0o644)
 	binHints := filepath.Join(dir, "bin.root")
 	os.WriteFile(binHints, []byte{0x7f, 'E', 'L', 'F', 0, 1, 2, 0xff}, 0o644)
+	badAnchor := filepath.Join(dir, "bad.anchor")
+	os.WriteFile(badAnchor, []byte(". 3600 IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n. 3600 IN MX 10 x.\n"), 0o644)
+	emptyAnchor := filepath.Join(dir, "empty.anchor")
+	os.WriteFile(emptyAnchor, []byte("; nothing but a comment\n"), 0o644)
 	long := strings.Repeat("a", 64) + ".com"
 	tooLong := strings.Repeat(strings.Repeat("a", 60)+".", 5) + "com"
 	tests := []struct {
@@ -58,6 +62,11 @@ func TestUsageErrors(t *testing.T) {
 		{"-4 and -6", []string{"trace", "-4", "-6", "mydomain.com"}, "exclude each other"},
 		{"negative retries", []string{"trace", "--lab", "--retries", "-1", "mydomain.com"}, "--retries"},
 		{"unknown command", []string{"tarce", "mydomain.com"}, `unknown command "tarce"`},
+		{"trust anchor without --dnssec", []string{"trace", "--lab", "--trust-anchor", badAnchor, "mydomain.com"}, "add --dnssec"},
+		{"missing trust anchor", []string{"trace", "--lab", "--dnssec", "--trust-anchor", filepath.Join(dir, "nope"), "mydomain.com"}, "no such file"},
+		{"trust anchor is a directory", []string{"trace", "--lab", "--dnssec", "--trust-anchor", dir, "mydomain.com"}, "--trust-anchor"},
+		{"trust anchor with MX", []string{"check", "--lab", "--dnssec", "--trust-anchor", badAnchor, "mydomain.com"}, "bad.anchor:2"},
+		{"empty trust anchor", []string{"trace", "--lab", "--dnssec", "--trust-anchor", emptyAnchor, "mydomain.com"}, "--trust-anchor"},
 		{"lab serve bad port", []string{"lab", "serve", "--port", "-5"}, "out of range"},
 		{"check: no domain", []string{"check", "--lab"}, "no domain given"},
 		{"check: bad name", []string{"check", "--lab", "a..com"}, "empty label"},

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nstrace/nstrace/lab"
+	"github.com/nstrace/nstrace/trace"
 )
 
 func readResults(t *testing.T, path string) map[string]auditResult {
@@ -35,9 +36,11 @@ func readResults(t *testing.T, path string) map[string]auditResult {
 	return out
 }
 
-// TestAuditEqualsCheck audits every lab domain at once, with one shared
-// cache and many workers, and checks that each domain gets exactly the
-// finding codes that nstrace check gives it alone (the lab's findings=).
+// TestAuditEqualsCheck audits every lab domain at once, with DNSSEC
+// validation, one shared cache and many workers, and checks that each
+// domain gets exactly the finding codes that nstrace check gives it alone
+// (the lab's findings=; for the DNSSEC domains, nstrace check --dnssec run
+// on the domain alone).
 func TestAuditEqualsCheck(t *testing.T) {
 	w, _ := lab.Default()
 	dir := t.TempDir()
@@ -49,7 +52,7 @@ func TestAuditEqualsCheck(t *testing.T) {
 	lines = append(lines, "# a comment", "", "not a..name", "mydomain.com # again: counted once")
 	os.WriteFile(list, []byte(strings.Join(lines, "\n")), 0o644)
 	out := filepath.Join(dir, "out.jsonl")
-	code, stdout, stderr := run(t, "audit", "--lab", "--concurrency", "16", "--out", out, "--summary", filepath.Join(dir, "summary.txt"), list)
+	code, stdout, stderr := run(t, "audit", "--lab", "--dnssec", "--concurrency", "16", "--out", out, "--summary", filepath.Join(dir, "summary.txt"), list)
 	if code != ExitFailed || stdout != "" {
 		t.Errorf("exit %d (want 1: some lab domains have errors), stdout %q", code, stdout)
 	}
@@ -63,6 +66,14 @@ func TestAuditEqualsCheck(t *testing.T) {
 	for _, d := range w.Domains() {
 		want := slices.Clone(d.Findings)
 		slices.Sort(want)
+		if d.DNSSEC {
+			_, js, _ := run(t, "check", "--lab", "--dnssec", "--format", "json", d.Name)
+			var alone trace.Trace
+			if err := json.Unmarshal([]byte(js), &alone); err != nil {
+				t.Fatal(err)
+			}
+			want = findingCodes(alone.Findings)
+		}
 		if got := results[d.Name].Codes; strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s: audit found %v, check finds %v", d.Name, got, want)
 		}

@@ -22,6 +22,8 @@ func resolverFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "6", Usage: "ask IPv6 addresses only"},
 		&cli.BoolFlag{Name: "tcp", Usage: "send every query over TCP"},
 		&cli.BoolFlag{Name: "qmin", Usage: "QNAME minimisation (RFC 9156): send each zone only the next label of the name"},
+		&cli.BoolFlag{Name: "dnssec", Usage: "validate the chain of trust hop by hop (DS at the parent, DNSKEY at the child, RRSIGs, NSEC/NSEC3 proofs)"},
+		&cli.StringFlag{Name: "trust-anchor", Usage: "with --dnssec, start the chain of trust from the DS or DNSKEY records in `FILE` (zone-file form) instead of the embedded IANA root anchor"},
 		&cli.DurationFlag{Name: "timeout", Value: resolver.DefaultTimeout, Usage: "per-query `TIMEOUT`"},
 		&cli.IntFlag{Name: "retries", Value: resolver.DefaultRetries, Usage: "extra tries after a timeout"},
 		&cli.IntFlag{Name: "max-queries", Value: resolver.DefaultMaxQueries, Usage: "query budget per name, side lookups included"},
@@ -75,6 +77,17 @@ func resolverConfig(c *cli.Context) (resolver.Config, error) {
 	cfg.Deadline = c.Duration("deadline")
 	cfg.TCP = c.Bool("tcp")
 	cfg.QMin = c.Bool("qmin")
+	cfg.DNSSEC = c.Bool("dnssec")
+	if path := c.String("trust-anchor"); c.IsSet("trust-anchor") {
+		if !cfg.DNSSEC {
+			return cfg, usageError("--trust-anchor is the start of DNSSEC validation: add --dnssec")
+		}
+		ta, err := resolver.LoadTrustAnchor(path)
+		if err != nil {
+			return cfg, usageError("--trust-anchor: %v", err)
+		}
+		cfg.TrustAnchor = ta
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError("%v", err)
 	}

@@ -33,10 +33,14 @@ func labCommand(e *env) *cli.Command {
 					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "NAME\tTYPE\tWHAT IT SHOWS")
 					for _, d := range w.Domains() {
-						fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, d.Type, d.Description)
+						typ := d.Type
+						if d.DNSSEC {
+							typ += " (DNSSEC)"
+						}
+						fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, typ, d.Description)
 					}
 					tw.Flush()
-					fmt.Fprintln(e.stdout, "\nTrace one with: nstrace trace --lab NAME [TYPE]")
+					fmt.Fprintln(e.stdout, "\nTrace one with: nstrace trace --lab NAME [TYPE]; those marked (DNSSEC) with --dnssec")
 					return nil
 				},
 			},
@@ -63,7 +67,7 @@ func labCommand(e *env) *cli.Command {
 					if err := lab.Export(w, dir, port); err != nil {
 						return usageError("lab export: %v", err)
 					}
-					fmt.Fprintf(e.stdout, "wrote the lab to %s: one directory per server with nsd.conf and its zone files, named.root, servers.txt\n", dir)
+					fmt.Fprintf(e.stdout, "wrote the lab to %s: one directory per server with nsd.conf and its zone files, named.root, %s, servers.txt\n", dir, lab.TrustAnchorFile)
 					fmt.Fprintf(e.stdout, "start each with: nsd -d -c DIR/SERVER/nsd.conf   (README.txt there says which servers NSD cannot imitate)\n")
 					return nil
 				},
@@ -101,6 +105,10 @@ func runLabServe(c *cli.Context, e *env) error {
 	if err := os.WriteFile(path, []byte(w.HintsFile()), 0o644); err != nil {
 		return usageError("cannot write hints file: %v", err)
 	}
+	anchor := filepath.Join(filepath.Dir(path), lab.TrustAnchorFile)
+	if err := os.WriteFile(anchor, []byte(w.TrustAnchorText()), 0o644); err != nil {
+		return usageError("cannot write the trust anchor: %v", err)
+	}
 	l, err := lab.Serve(w, port)
 	if err != nil {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("lab serve: %w", err)}
@@ -109,7 +117,9 @@ func runLabServe(c *cli.Context, e *env) error {
 	addrs := l.Addrs()
 	fmt.Fprintf(e.stdout, "nstrace lab: %d servers listening on port %d (UDP and TCP), %s to %s\n", len(addrs)/1, port, addrs[0].Addr(), addrs[len(addrs)-1].Addr())
 	fmt.Fprintf(e.stdout, "hints file: %s\n", path)
+	fmt.Fprintf(e.stdout, "trust anchor: %s\n", anchor)
 	fmt.Fprintf(e.stdout, "try:  nstrace trace --hints %s --port %d -4 mydomain.com\n", path, port)
+	fmt.Fprintf(e.stdout, "      nstrace trace --hints %s --port %d -4 --dnssec --trust-anchor %s www.secure.com\n", path, port, anchor)
 	fmt.Fprintf(e.stdout, "      dig +norecurse @%s -p %d mydomain.com\n", addrs[0].Addr(), port)
 	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
 	<-c.Context.Done()

@@ -47,6 +47,9 @@ func shape(r trace.Resolution) string {
 		fmt.Fprintf(&b, "%s%s %s %s → %s %s %s\n", indent, r.Purpose, r.Question.Name, r.Question.Type, o.Status, o.Reason, noTTL(o.Records))
 		for _, s := range r.Steps {
 			fmt.Fprintf(&b, "%s  step %s %s %s %s %s %s\n", indent, s.ID, s.Zone, s.Cache.State, s.Kind, s.Failure, s.Target)
+			if d := s.DNSSEC; d != nil {
+				fmt.Fprintf(&b, "%s    dnssec %s %s %s %s inherited=%t\n", indent, d.What, d.Zone, d.State, d.Code, d.Inherited)
+			}
 			if s.Referral != nil {
 				fmt.Fprintf(&b, "%s    referral %s %s %s\n", indent, s.Referral.Zone, noTTL(s.Referral.NS), noTTL(s.Referral.Glue))
 			}
@@ -123,6 +126,43 @@ func TestLabServeMatchesInMemory(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLabServeDNSSEC validates every DNSSEC lab domain over real sockets,
+// with the trust anchor lab serve writes, and checks the same steps and
+// the same security state at each as in memory.
+func TestLabServeDNSSEC(t *testing.T) {
+	port, hints := serveLab(t)
+	w, _ := lab.Default()
+	anchor := filepath.Join(t.TempDir(), lab.TrustAnchorFile)
+	if err := os.WriteFile(anchor, []byte(w.TrustAnchorText()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range w.Domains() {
+		if d.DNSSEC {
+			names = append(names, d.Name)
+		}
+	}
+	if len(names) < 10 {
+		t.Fatalf("only %d DNSSEC domains in the lab", len(names))
+	}
+	_, memOut, _ := run(t, append([]string{"trace", "--lab", "--dnssec", "--format", "json"}, names...)...)
+	mem := decodeTraces(t, memOut)
+	_, realOut, stderr := run(t, append([]string{"trace", "--hints", hints, "--port", port, "-4", "--timeout", "400ms",
+		"--dnssec", "--trust-anchor", anchor, "--format", "json"}, names...)...)
+	real := decodeTraces(t, realOut)
+	if len(real) != len(mem) {
+		t.Fatalf("%d traces over sockets, %d in memory (%s)", len(real), len(mem), stderr)
+	}
+	for i := range mem {
+		if got, want := shape(real[i].Resolution), shape(mem[i].Resolution); got != want {
+			t.Errorf("%s differs from the in-memory lab:\n--- real\n%s--- memory\n%s", names[i], got, want)
+		}
+		if strings.Join(findingCodes(real[i].Findings), " ") != strings.Join(findingCodes(mem[i].Findings), " ") {
+			t.Errorf("%s: findings %v over sockets, %v in memory", names[i], findingCodes(real[i].Findings), findingCodes(mem[i].Findings))
+		}
 	}
 }
 

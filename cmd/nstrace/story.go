@@ -76,8 +76,7 @@ func runStory(c *cli.Context, e *env) error {
 	cfg := resolver.DefaultConfig()
 	cfg.IPv6 = false
 	// The story's clock: it moves only when a scene says so.
-	start := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	clock := resolver.NewManualClock(start)
+	clock := resolver.NewManualClock(lab.Epoch)
 	r := &resolver.Resolver{Config: cfg, Hints: hints, Cache: resolver.NewCache(clock)}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), Explain: true}
 	pause := !c.Bool("no-pause") && isTerminal(e.stdout) && isTerminalReader(e.stdin)
@@ -93,6 +92,7 @@ func runStory(c *cli.Context, e *env) error {
 			}
 		}
 		r.Transport = lab.NewNetwork(w)
+		r.Config.DNSSEC, r.Config.TrustAnchor = scene.DNSSEC, labAnchor(w)
 		qtype, _ := parseType(scene.Type)
 		name, err := parseName(scene.Name)
 		if err != nil {
@@ -105,8 +105,9 @@ func runStory(c *cli.Context, e *env) error {
 			}
 			continue
 		}
-		elapsed := clock.Now().Sub(start)
-		fmt.Fprintf(e.stdout, "\nScene %d of %d · %s · the clock: %s\n\n", n+1, len(story.Scenes), scene.Title, elapsed)
+		now := clock.Now()
+		fmt.Fprintf(e.stdout, "\nScene %d of %d · %s · the clock: %s (+%s)\n\n", n+1, len(story.Scenes), scene.Title,
+			now.Format("2006-01-02 15:04:05 UTC"), elapsed(now.Sub(lab.Epoch)))
 		for _, line := range trace.Wrap(scene.Text, 100) {
 			fmt.Fprintln(e.stdout, line)
 		}
@@ -125,4 +126,13 @@ func runStory(c *cli.Context, e *env) error {
 		}
 	}
 	return nil
+}
+
+// elapsed writes a story's elapsed time: whole days as days, else as Go
+// writes durations.
+func elapsed(d time.Duration) string {
+	if day := 24 * time.Hour; d >= 2*day && d%day == 0 {
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
 }

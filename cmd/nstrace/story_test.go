@@ -30,19 +30,25 @@ func TestStories(t *testing.T) {
 		caches  []string
 		answers []string
 		codes   []string
+		dnssec  []string // the DNSSEC state of each scene's outcome, for a story that validates
 	}{
 		{"migration",
 			[]string{"miss miss miss", "hit(172499) hit(3299) expired", "hit(168899) expired expired"},
 			[]string{"127.10.1.80", "127.10.1.80", "127.10.1.81"},
-			[]string{"", "", ""}},
+			[]string{"", "", ""}, nil},
 		{"ttl",
 			[]string{"miss miss miss", "hit(180)", "hit(172480) hit(3280) expired"},
 			[]string{"127.10.1.80", "127.10.1.80", "127.10.1.80"},
-			[]string{"", "", ""}},
+			[]string{"", "", ""}, nil},
 		{"lame",
 			[]string{"miss miss miss", "hit(169199) expired expired"},
 			[]string{"127.10.12.1", "127.10.12.1"},
-			[]string{"LAME", ""}},
+			[]string{"LAME", ""}, nil},
+		{"expiry",
+			[]string{"miss miss miss", "expired expired expired"},
+			[]string{"127.10.70.80", "127.10.70.80"},
+			[]string{"", "RRSIG_EXPIRED"},
+			[]string{"secure", "bogus"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.story, func(t *testing.T) {
@@ -64,12 +70,18 @@ func TestStories(t *testing.T) {
 				if got := strings.Join(findingCodes(s.Findings), ","); got != tc.codes[i] {
 					t.Errorf("scene %d: findings %q, want %q", i+1, got, tc.codes[i])
 				}
+				switch d := s.Outcome.DNSSEC; {
+				case tc.dnssec == nil && d != nil:
+					t.Errorf("scene %d: DNSSEC %+v in a story that does not validate", i+1, d)
+				case tc.dnssec != nil && (d == nil || d.State != tc.dnssec[i]):
+					t.Errorf("scene %d: DNSSEC %+v, want %s", i+1, d, tc.dnssec[i])
+				}
 			}
 			_, out, _ = run(t, "lab", "story", "--no-pause", "--no-color", tc.story)
 			golden(t, "../../testdata/golden/story/"+tc.story+".txt", out)
 		})
 	}
-	if code, _, stderr := run(t, "lab", "story", "nosuchstory"); code != ExitUsage || !strings.Contains(stderr, "the stories are migration, lame, ttl") {
+	if code, _, stderr := run(t, "lab", "story", "nosuchstory"); code != ExitUsage || !strings.Contains(stderr, "the stories are migration, lame, ttl, expiry") {
 		t.Errorf("unknown story: exit %d, %q", code, stderr)
 	}
 }

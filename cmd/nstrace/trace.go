@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/miekg/dns"
 	"github.com/urfave/cli/v2"
 
 	"github.com/nstrace/nstrace/lab"
@@ -192,10 +192,13 @@ func openTransport(c *cli.Context, cfg *resolver.Config) (network, error) {
 			return network{}, fmt.Errorf("lab: %w", err)
 		}
 		cfg.IPv6 = false // the lab is IPv4-only: no AAAA lookups for NS names
+		if cfg.DNSSEC && cfg.TrustAnchor == nil {
+			cfg.TrustAnchor = labAnchor(w)
+		}
 		// The lab runs on simulated time: its replies are instant, and its
 		// clock moves only when a lab story moves it, so a lab trace reads
 		// the same at every run.
-		return network{transport: lab.NewNetwork(w), hints: hints, label: "lab", clock: resolver.NewManualClock(time.Now())}, nil
+		return network{transport: lab.NewNetwork(w), hints: hints, label: "lab", clock: resolver.NewManualClock(lab.Epoch)}, nil
 	}
 	n := network{transport: &resolver.NetTransport{}, hints: resolver.DefaultHints(), label: "internet", clock: resolver.SystemClock{}}
 	if path := c.String("hints"); c.IsSet("hints") {
@@ -261,11 +264,40 @@ func recordOptions(cfg resolver.Config) []string {
 	if cfg.QMin {
 		opts = append(opts, "qmin")
 	}
+	if cfg.DNSSEC {
+		opts = append(opts, "dnssec")
+		if ta := cfg.TrustAnchor; ta != nil {
+			for _, rr := range ta.DS {
+				opts = append(opts, "trust-anchor="+rrLine(rr))
+			}
+			for _, rr := range ta.Keys {
+				opts = append(opts, "trust-anchor="+rrLine(rr))
+			}
+		}
+	}
 	return opts
+}
+
+// rrLine is a record in zone-file form on one line, tabs as spaces.
+func rrLine(rr dns.RR) string { return strings.ReplaceAll(rr.String(), "\t", " ") }
+
+// labAnchor is the trust anchor of a lab world: the DS of its root key.
+func labAnchor(w *lab.World) *resolver.TrustAnchor {
+	ta := &resolver.TrustAnchor{Zone: "."}
+	for _, rr := range w.TrustAnchor() {
+		switch v := rr.(type) {
+		case *dns.DS:
+			ta.DS = append(ta.DS, v)
+		case *dns.DNSKEY:
+			ta.Keys = append(ta.Keys, v)
+		}
+	}
+	return ta
 }
 
 // applyOptions sets what recordOptions wrote; unknown words are ignored.
 func applyOptions(cfg *resolver.Config, opts []string) {
+	recorded := false // cfg.TrustAnchor holds the recording's anchor
 	for _, o := range opts {
 		switch k, v, _ := strings.Cut(o, "="); k {
 		case "port":
@@ -280,6 +312,20 @@ func applyOptions(cfg *resolver.Config, opts []string) {
 			cfg.TCP = true
 		case "qmin":
 			cfg.QMin = true
+		case "dnssec":
+			cfg.DNSSEC = true
+		case "trust-anchor":
+			// The anchor the recording was made with: the same trace again.
+			ta, err := resolver.ParseTrustAnchor(strings.NewReader(v), "recording")
+			if err != nil {
+				continue
+			}
+			if !recorded {
+				cfg.TrustAnchor, recorded = ta, true
+				continue
+			}
+			cfg.TrustAnchor.DS = append(cfg.TrustAnchor.DS, ta.DS...)
+			cfg.TrustAnchor.Keys = append(cfg.TrustAnchor.Keys, ta.Keys...)
 		}
 	}
 }

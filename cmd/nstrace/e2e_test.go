@@ -267,3 +267,50 @@ func TestExplainGolden(t *testing.T) {
 		t.Errorf("no cache-hit explanation:\n%s", out)
 	}
 }
+
+// TestDNSSECKeysCachedAcrossNames validates two names of one signed zone in
+// one run: the second takes the keys of the root, com and secure.com from
+// the cache (no DS or DNSKEY fetched again) and its answer is still checked
+// against them; the same name again is a cache hit that keeps its verdict.
+func TestDNSSECKeysCachedAcrossNames(t *testing.T) {
+	code, out, stderr := run(t, "trace", "--lab", "--dnssec", "--format", "json", "www.secure.com", "nope.secure.com", "www.secure.com")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	traces := decodeTraces(t, out)
+	if len(traces) != 3 {
+		t.Fatalf("%d traces, want 3", len(traces))
+	}
+	fetches := func(tr trace.Trace) int {
+		n := 0
+		for _, s := range tr.Steps {
+			for _, c := range s.Children {
+				if c.Purpose == "dnssec" {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if n := fetches(traces[0]); n != 5 { // . DNSKEY, com DS and DNSKEY, secure.com DS and DNSKEY
+		t.Errorf("first trace: %d DS/DNSKEY fetches, want 5", n)
+	}
+	for i, tr := range traces[1:] {
+		if n := fetches(tr); n != 0 {
+			t.Errorf("trace %d: %d DS/DNSKEY fetches, want 0 (the keys are cached)", i+2, n)
+		}
+		if tr.Outcome.DNSSEC == nil || tr.Outcome.DNSSEC.State != "secure" {
+			t.Errorf("trace %d: DNSSEC %+v, want secure", i+2, tr.Outcome.DNSSEC)
+		}
+		last := tr.Steps[len(tr.Steps)-1]
+		if last.DNSSEC == nil || last.DNSSEC.State != "secure" {
+			t.Errorf("trace %d: last step's DNSSEC %+v, want secure", i+2, last.DNSSEC)
+		}
+	}
+	if hits := traces[1].Steps[1]; hits.DNSSEC == nil || !hits.DNSSEC.Cached || hits.DNSSEC.What != "keys" {
+		t.Errorf("second trace, step 2 (com from the cache): DNSSEC %+v, want the cached keys of secure.com", hits.DNSSEC)
+	}
+	if last := traces[2].Steps[len(traces[2].Steps)-1]; last.Cache.State != "hit" || !last.DNSSEC.Cached {
+		t.Errorf("third trace: last step cache %q, DNSSEC %+v: want the answer and its verdict from the cache", last.Cache.State, last.DNSSEC)
+	}
+}

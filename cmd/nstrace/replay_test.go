@@ -9,15 +9,20 @@ import (
 )
 
 // TestRecordAndReplay records lab traces (healthy, lame, a dead server, a
-// glueless delegation, a CNAME chain, QNAME minimisation) and replays them
-// offline: the traces are the same, but for the network label.
+// glueless delegation, a CNAME chain, QNAME minimisation, DNSSEC
+// validation) and replays them offline: the traces are the same, but for
+// the network label. A DNSSEC recording keeps its trust anchor and its
+// clock, so the same signatures validate (or fail) the same way.
 func TestRecordAndReplay(t *testing.T) {
-	names := []string{"mydomain.com", "lame.com", "halfdead.com", "glueless.org", "www.shop.com", "allfail.com"}
-	for _, qmin := range []bool{false, true} {
+	for _, mode := range []string{"", "--qmin", "--dnssec"} {
+		names := []string{"mydomain.com", "lame.com", "halfdead.com", "glueless.org", "www.shop.com", "allfail.com"}
+		if mode == "--dnssec" {
+			names = []string{"www.secure.com", "nope.secure3.net", "www.unsigned.secure.com", "www.dsmismatch.com", "www.expired.com"}
+		}
 		file := filepath.Join(t.TempDir(), "run.jsonl")
 		args := []string{"trace", "--lab", "--format", "json"}
-		if qmin {
-			args = append(args, "--qmin")
+		if mode != "" {
+			args = append(args, mode)
 		}
 		_, recorded, stderr := run(t, append(append(args, "--record", file), names...)...)
 		if st, err := os.Stat(file); err != nil || st.Size() == 0 {
@@ -39,10 +44,13 @@ func TestRecordAndReplay(t *testing.T) {
 			ja, _ := json.Marshal(a[i])
 			jb, _ := json.Marshal(b[i])
 			if string(ja) != string(jb) {
-				t.Errorf("qmin=%v: the replay of %s differs from the recorded trace", qmin, names[i])
+				t.Errorf("%q: the replay of %s differs from the recorded trace", mode, names[i])
+			}
+			if mode == "--dnssec" && (b[i].Outcome.DNSSEC == nil || a[i].Outcome.DNSSEC == nil) {
+				t.Errorf("%s: replayed without DNSSEC validation", names[i])
 			}
 		}
-		if code != ExitFailed { // lame.com, halfdead.com and allfail.com have error findings
+		if code != ExitFailed { // lame.com, halfdead.com and allfail.com have error findings; dsmismatch.com and expired.com too
 			t.Errorf("replay exit %d, want %d", code, ExitFailed)
 		}
 	}

@@ -31,6 +31,22 @@
 // Records outside the zone of the server that sent them are never cached
 // or used; they are reported in Response.Ignored.
 //
+// # DNSSEC
+//
+// With Config.DNSSEC, queries carry the DO bit and the resolver walks the
+// chain of trust (RFC 4035 §5) along the user's own chain of steps (the
+// name and its CNAME targets; not side lookups of NS addresses): at every
+// zone cut it fetches the child's DS RRset from the parent's servers and
+// its DNSKEY RRset from its own servers, as side resolutions of purpose
+// PurposeDNSSEC, and checks them with ValidateKeys from Config.TrustAnchor
+// (RootTrustAnchor by default); the zone's trusted keys then check the
+// step's data with ValidateRRset, ValidateNXDOMAIN, ValidateNODATA or,
+// for a delegation without DS, ValidateNoDS. Each checked step gets a
+// Validated event; a zone's state and keys are cached, for the shortest of
+// the TTLs and of the signatures' validity. Signature times are read from
+// the Cache's Clock.
+//
+//
 // # Seams
 //
 // The resolver reaches the network only through a Transport (NetTransport

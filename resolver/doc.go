@@ -46,7 +46,6 @@
 // the TTLs and of the signatures' validity. Signature times are read from
 // the Cache's Clock.
 //
-//
 // # Seams
 //
 // The resolver reaches the network only through a Transport (NetTransport

@@ -328,6 +328,7 @@ func (rn *run) validateCut(ctx context.Context, step int, zone string, depth int
 // validateStep checks the data a step ended with (answer, CNAME, NXDOMAIN,
 // NODATA) from a server of zone, reports it, and returns the verdict.
 func (rn *run) validateStep(ctx context.Context, step int, zone string, q question, resp Response, depth int, stack []question) Verdict {
+	zone = dataZone(zone, q, resp)
 	zs, _ := rn.keysFor(ctx, zone, step, depth, stack)
 	what, v, inherited := rn.validateData(zs, q, resp)
 	if what == "" {
@@ -364,4 +365,31 @@ func (rn *run) parentOf(zone string) string {
 		return ""
 	}
 	return "."
+}
+
+// dataZone is the zone whose keys must sign a step's data. It is the zone
+// whose servers were asked, unless the data comes from a zone below it
+// that the same servers also serve (a parent and its child on one server:
+// no referral is ever seen). Then the RRSIGs' signer name, or the SOA of
+// a negative answer, names that zone, and its chain of trust is walked from
+// zone down through the DS at its parent: a deeper zone is trusted only
+// that way, never on the signer name's word alone.
+func dataZone(zone string, q question, resp Response) string {
+	deeper := func(z string) bool {
+		z = dns.CanonicalName(z)
+		return z != zone && InDomain(zone, z) && InDomain(z, q.name)
+	}
+	switch resp.Kind {
+	case KindAnswer, KindCNAME:
+		for _, sig := range resp.Sigs {
+			if owner := dns.CanonicalName(sig.Hdr.Name); owner == q.name && deeper(sig.SignerName) {
+				return dns.CanonicalName(sig.SignerName)
+			}
+		}
+	case KindNXDomain, KindNoData:
+		if resp.SOA != nil && deeper(resp.SOA.Hdr.Name) {
+			return dns.CanonicalName(resp.SOA.Hdr.Name)
+		}
+	}
+	return zone
 }

@@ -76,8 +76,37 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 		}
 		names = more
 	}
+	if len(opts.ExpectNS) > 0 {
+		ck.expected(opts.ExpectNS, asked)
+	}
 	t.Findings = Diagnose(t)
 	return t
+}
+
+// expected records the NS set the user expects and asks those of its
+// servers the check has not asked yet (a new provider's, typically) for
+// the zone's SOA: whether they serve the zone says what is left to do.
+func (ck *checker) expected(expect []string, asked map[string]bool) {
+	c := ck.c
+	for _, n := range expect {
+		n = dns.CanonicalName(n)
+		if !slices.Contains(c.ExpectedNS, n) {
+			c.ExpectedNS = append(c.ExpectedNS, n)
+		}
+	}
+	slices.Sort(c.ExpectedNS)
+	var others []string
+	for _, n := range c.ExpectedNS {
+		if !asked[n] {
+			others = append(others, n)
+		}
+	}
+	if len(others) == 0 {
+		return
+	}
+	if p, ok := ck.probe(c.Zone, c.Zone, dns.TypeSOA, ck.targets(others), "the SOA of "+c.Zone+" at the expected servers not in the delegation"); ok {
+		c.ExpectedProbe = p.ID
+	}
 }
 
 // MaxNSLookups is how many NS names of a zone the check resolves from the

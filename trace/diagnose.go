@@ -300,6 +300,22 @@ func cnameChain(recs []Record, start string) string {
 
 // check judges what the delegation check found; steps are the trace's own.
 func (d *diagnosis) check(c *Check, steps []Step) {
+	var expected *Step
+	if c.ExpectedProbe != "" {
+		// Servers the user expects, asked although nothing delegates to
+		// them: they are judged only against the expectation.
+		cc := *c
+		cc.Probes = nil
+		for i, p := range c.Probes {
+			if p.ID == c.ExpectedProbe {
+				expected = &c.Probes[i]
+			} else {
+				cc.Probes = append(cc.Probes, p)
+			}
+		}
+		c = &cc
+	}
+	defer d.expectations(c, expected, steps)
 	for _, p := range c.Probes {
 		d.step(p, c.Parent, true)
 		if p.Referral != nil && p.Zone == c.Parent {
@@ -569,4 +585,38 @@ func (d *diagnosis) dnssec(s Step) {
 	}
 	f := facts{zone: v.Zone, server: server, address: address, detail: v.Reason, parent: parentOf(v.Zone), target: v.What}
 	d.add(v.Code, f, Evidence{Step: s.ID, Server: server, Address: address, Asked: s.Name + " " + s.Type, Got: v.State + ": " + v.Reason})
+}
+
+// expectations compares the delegation and the zone's own NS set with the
+// set the user expects (--expect-ns). probe is the step that asked the
+// expected servers not in the delegation for the zone's SOA, if any.
+func (d *diagnosis) expectations(c *Check, probe *Step, steps []Step) {
+	if len(c.ExpectedNS) == 0 {
+		return
+	}
+	delegation := probeID(c, c.Parent, "NS")
+	for _, s := range steps {
+		if s.Referral != nil && s.Referral.Zone == c.Zone {
+			delegation = s.ID
+		}
+	}
+	parent, child := namesOf(c.ParentNS), namesOf(c.ChildNS)
+	slices.Sort(parent)
+	slices.Sort(child)
+	f := facts{zone: c.Zone, parent: c.Parent, names: parent, expected: c.ExpectedNS, childNS: child}
+	if probe != nil {
+		for _, srv := range probe.Servers {
+			if srv.Kind == "answer" && srv.AA && !slices.Contains(f.serving, srv.Name) {
+				f.serving = append(f.serving, srv.Name)
+			}
+		}
+	}
+	switch {
+	case !slices.Equal(parent, c.ExpectedNS):
+		f.side = "parent"
+		d.add(CodeDelegationNotAsExpected, f, Evidence{Step: delegation, Got: "delegated to " + list(parent) + "; expected " + list(c.ExpectedNS)})
+	case len(child) > 0 && !slices.Equal(child, c.ExpectedNS):
+		f.side = "child"
+		d.add(CodeDelegationNotAsExpected, f, Evidence{Step: probeID(c, c.Zone, "NS"), Got: "the zone lists " + list(child) + "; expected " + list(c.ExpectedNS)})
+	}
 }

@@ -26,6 +26,9 @@ const (
 	CodeBadResponse       = "BAD_RESPONSE"
 	CodeOutOfBailiwick    = "OUT_OF_BAILIWICK"
 	CodeQMinBroken        = "QMIN_BROKEN"
+	// CodeDelegationNotAsExpected: with --expect-ns, the live delegation
+	// (or the zone's own NS set) is not the one the user expects.
+	CodeDelegationNotAsExpected = "DELEGATION_NOT_AS_EXPECTED"
 
 	// DNSSEC (--dnssec): where the chain of trust breaks.
 	CodeDSMismatch           = resolver.CodeDSMismatch           // no DNSKEY of the zone matches the DS at the parent

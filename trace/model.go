@@ -31,6 +31,11 @@ type Check struct {
 	// LookupsSkipped counts NS names not looked up, beyond MaxNSLookups.
 	LookupsSkipped int    `json:"lookups_skipped,omitempty"`
 	Probes         []Step `json:"probes"` // one question put to every server of a zone
+	// ExpectedNS is the NS set the user said to expect (--expect-ns), and
+	// ExpectedProbe the ID of the probe that asked those servers for the
+	// zone's SOA (when some of them are not in the delegation).
+	ExpectedNS    []string `json:"expected_ns,omitempty"`
+	ExpectedProbe string   `json:"expected_probe,omitempty"`
 }
 
 // Resolution is one name resolved from the cache or the root.

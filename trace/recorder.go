@@ -321,6 +321,10 @@ func records(rrs []dns.RR) []Record {
 type Options struct {
 	Tool    string // "nstrace vX"
 	Network string // "internet", "lab", "hints FILE"
+	// ExpectNS is the NS set the user expects for the zone (nstrace check
+	// --expect-ns): the check compares the live delegation and the zone's
+	// own NS records with it, and asks the expected servers for the SOA.
+	ExpectNS []string
 }
 
 // Run resolves name/qtype with r (its cache, transport and limits; its

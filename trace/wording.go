@@ -19,6 +19,11 @@ type facts struct {
 	parentOnly, childOnly []string // NS_MISMATCH
 	values                []string // serials, addresses, TTLs, as "who: value"
 	target                string   // a CNAME target
+	// DELEGATION_NOT_AS_EXPECTED: the NS set expected, the zone's own NS
+	// set, the expected servers found serving the zone, and which side
+	// differs ("parent" or "child").
+	expected, childNS, serving []string
+	side                       string
 }
 
 type wording struct {
@@ -27,6 +32,28 @@ type wording struct {
 }
 
 var wordings = map[string]wording{
+	CodeDelegationNotAsExpected: {SeverityError, FixAtParent,
+		func(f facts) string {
+			if f.side == "child" {
+				return fmt.Sprintf("The registrar delegates %s to the servers you expect (%s), but the zone's own NS records still list %s. Resolvers that trust the zone's NS set (most do, once they have asked it) keep using those servers.", f.zone, list(f.expected), list(f.childNS))
+			}
+			s := fmt.Sprintf("The registrar still delegates %s to %s (%s says so), not to the servers you expect (%s).", f.zone, list(f.names), zoneWords(f.parent), list(f.expected))
+			switch {
+			case len(f.serving) == len(f.expected):
+				s += fmt.Sprintf(" Those servers do serve %s, but nobody is sent to them yet: none of the records you set up there are live.", f.zone)
+			case len(f.serving) > 0:
+				s += fmt.Sprintf(" Of those, only %s serves %s; nobody is sent to them yet: none of the records you set up there are live.", list(f.serving), f.zone)
+			default:
+				s += fmt.Sprintf(" The expected servers do not serve %s yet either (no authoritative answer for its SOA): create the zone there first.", f.zone)
+			}
+			return s
+		},
+		func(f facts) string {
+			if f.side == "child" {
+				return fmt.Sprintf("At your DNS provider, set the NS records of %s to %s.", f.zone, list(f.expected))
+			}
+			return fmt.Sprintf("At the registrar of %s, replace the nameservers %s with %s; the change reaches resolvers as the old delegation's TTL runs out (nstrace lab story migration shows how).", f.zone, list(f.names), list(f.expected))
+		}},
 	CodeQMinBroken: {SeverityWarning, FixAtServer,
 		func(f facts) string {
 			return fmt.Sprintf("Asked only about %s (QNAME minimisation, RFC 9156), %s answered %s, yet the full name %s resolves: the server mishandles the empty non-terminal %s. Resolvers that minimise (most do by default) must fall back to the full name, and some give up.", f.target, who(f), f.detail, f.names[0], f.target)
@@ -206,6 +233,7 @@ func list(s []string) string { return strings.Join(s, ", ") }
 func (f facts) human() facts {
 	f.zone, f.server, f.parent, f.target = humanName(f.zone), humanName(f.server), humanName(f.parent), humanName(f.target)
 	f.names, f.parentOnly, f.childOnly = humanNames(f.names), humanNames(f.parentOnly), humanNames(f.childOnly)
+	f.expected, f.childNS, f.serving = humanNames(f.expected), humanNames(f.childNS), humanNames(f.serving)
 	return f
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
@@ -19,9 +20,12 @@ func checkCommand(e *env) *cli.Command {
 		Description: "Traces each DOMAIN's SOA from the root, then asks every server of the parent zone for the " +
 			"delegation, resolves every NS name's addresses from the root, and asks every server of the zone for " +
 			"its SOA and NS records. Reports every finding with its code, in plain words, with the fix. " +
-			"A name inside a zone (www.example.com) checks the zone that holds it.\n\n" +
+			"A name inside a zone (www.example.com) checks the zone that holds it. With --expect-ns, also checks that the " +
+			"delegation and the zone's own NS records are the set you expect (after moving to a new DNS provider).\n\n" +
 			"Exit status: 0 no error found, 1 errors found, 2 usage error, 130 interrupted.",
-		Flags:  append(resolverFlags(), outputFlags(traceFormats)...),
+		Flags: append(append(resolverFlags(), outputFlags(traceFormats)...),
+			&cli.StringSliceFlag{Name: "expect-ns", Usage: "the nameserver `NAME` the zone should be delegated to (repeat for each); a different live delegation is the finding DELEGATION_NOT_AS_EXPECTED"},
+			&cli.StringFlag{Name: "expect-ns-file", Usage: "read the expected nameservers from `FILE`, one per line (# comments)"}),
 		Action: func(c *cli.Context) error { return runCheck(c, e) },
 	}
 }
@@ -45,11 +49,15 @@ func runCheck(c *cli.Context, e *env) error {
 		}
 		names = append(names, n)
 	}
+	expect, err := expectedNS(c)
+	if err != nil {
+		return err
+	}
 	r, net, err := openResolver(c)
 	if err != nil {
 		return err
 	}
-	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
+	opts := trace.Options{Tool: "nstrace " + version, Network: net.label, ExpectNS: expect}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows"), Explain: c.Bool("explain")}
 	return net.finish(emit(c, e, format, table, names, func(name string) *trace.Trace {
 		return trace.CheckZone(c.Context, r, name, opts)
@@ -97,4 +105,51 @@ func write(w io.Writer, format string, t *trace.Trace, table trace.TableOptions)
 		return trace.WriteDOT(w, t)
 	}
 	return trace.WriteTable(w, t, table)
+}
+
+// expectedNS reads --expect-ns and --expect-ns-file: host names, checked
+// like any name, in lower case with a final dot.
+func expectedNS(c *cli.Context) ([]string, error) {
+	var raw []string
+	for _, n := range c.StringSlice("expect-ns") {
+		raw = append(raw, strings.Split(n, ",")...)
+	}
+	var out []string
+	add := func(where, n string) error {
+		name, err := parseName(strings.TrimSpace(n))
+		if err != nil {
+			return usageError("%s: %v", where, err)
+		}
+		if name == "." || !strings.Contains(strings.TrimSuffix(name, "."), ".") {
+			return usageError("%s: %q is not a nameserver's host name", where, strings.TrimSpace(n))
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+		return nil
+	}
+	for _, n := range raw {
+		if err := add("--expect-ns", n); err != nil {
+			return nil, err
+		}
+	}
+	if path := c.String("expect-ns-file"); c.IsSet("expect-ns-file") {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, usageError("--expect-ns-file: %v", err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			line, _, _ = strings.Cut(line, "#")
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if err := add(fmt.Sprintf("--expect-ns-file %s:%d", path, i+1), line); err != nil {
+				return nil, err
+			}
+		}
+		if len(out) == 0 {
+			return nil, usageError("--expect-ns-file %s: no nameserver in it", path)
+		}
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -312,5 +313,70 @@ func TestDNSSECKeysCachedAcrossNames(t *testing.T) {
 	}
 	if last := traces[2].Steps[len(traces[2].Steps)-1]; last.Cache.State != "hit" || !last.DNSSEC.Cached {
 		t.Errorf("third trace: last step cache %q, DNSSEC %+v: want the answer and its verdict from the cache", last.Cache.State, last.DNSSEC)
+	}
+}
+
+// TestCheckExpectNS is the migration mistake seen from the lab: mydomain.com
+// is served by its old provider and, already, by newdns.net, but com still
+// delegates it to the old one. Expecting the new servers is an error that
+// says which side points where; expecting the live ones is none; expecting
+// what the parent says while the zone lists another set blames the zone.
+func TestCheckExpectNS(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "expected.txt")
+	os.WriteFile(file, []byte("# the new provider\nns1.newdns.net\n\nNS2.NewDNS.net.  # case and the final dot do not matter\n"), 0o644)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		want   string // a part of the finding's explanation; "" for no finding
+		golden string
+	}{
+		{"new provider, not delegated yet", []string{"--expect-ns", "ns1.newdns.net", "--expect-ns", "ns2.newdns.net", "mydomain.com"}, ExitFailed,
+			"The registrar still delegates mydomain.com to ns1.hostingprovider.com, ns2.hostingprovider.com (the com zone says so), not to the servers you expect (ns1.newdns.net, ns2.newdns.net). Those servers do serve mydomain.com", "expect-ns-new"},
+		{"from a file", []string{"--expect-ns-file", file, "mydomain.com"}, ExitFailed, "not to the servers you expect (ns1.newdns.net, ns2.newdns.net)", ""},
+		{"as delegated", []string{"--expect-ns", "ns2.hostingprovider.com,ns1.hostingprovider.com", "mydomain.com"}, ExitOK, "", "expect-ns-live"},
+		{"the zone lists another set", []string{"--expect-ns", "ns1.hostingprovider.com", "--expect-ns", "ns2.hostingprovider.com", "nsmismatch.com"}, ExitFailed,
+			"but the zone's own NS records still list ns1.hostingprovider.com, ns3.hostingprovider.com", ""},
+		{"a server that does not serve the zone", []string{"--expect-ns", "ns1.newdns.net", "--expect-ns", "ns.oldhost.net", "mydomain.com"}, ExitFailed,
+			"Of those, only ns1.newdns.net serves mydomain.com", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, stderr := run(t, append([]string{"check", "--lab", "--format", "json"}, tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (%s)", code, tc.code, stderr)
+			}
+			var tr trace.Trace
+			if err := json.Unmarshal([]byte(out), &tr); err != nil {
+				t.Fatal(err)
+			}
+			var found []string
+			for _, f := range tr.Findings {
+				if f.Code == trace.CodeDelegationNotAsExpected {
+					found = append(found, f.Explanation)
+				}
+			}
+			switch {
+			case tc.want == "" && len(found) > 0:
+				t.Errorf("unexpected DELEGATION_NOT_AS_EXPECTED: %v", found)
+			case tc.want != "" && (len(found) != 1 || !strings.Contains(found[0], tc.want)):
+				t.Errorf("DELEGATION_NOT_AS_EXPECTED %q, want one containing %q", found, tc.want)
+			}
+			if tr.Check == nil || len(tr.Check.ExpectedNS) == 0 {
+				t.Fatalf("no expected_ns in the check: %+v", tr.Check)
+			}
+			if tc.golden != "" {
+				_, out, _ := run(t, append([]string{"check", "--lab", "--no-color"}, tc.args...)...)
+				golden(t, filepath.Join(goldenDir, "check", tc.golden+".txt"), out)
+			}
+		})
+	}
+	// Only the expectation: no LAME for a server nothing delegates to, no
+	// SOA_SERIAL_MISMATCH with the new provider's serial.
+	_, out, _ := run(t, "check", "--lab", "--format", "json", "--expect-ns", "ns1.newdns.net", "--expect-ns", "ns.oldhost.net", "mydomain.com")
+	var tr trace.Trace
+	json.Unmarshal([]byte(out), &tr)
+	if got := findingCodes(tr.Findings); strings.Join(got, " ") != "DELEGATION_NOT_AS_EXPECTED" {
+		t.Errorf("findings %v, want only DELEGATION_NOT_AS_EXPECTED", got)
 	}
 }

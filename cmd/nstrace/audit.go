@@ -66,6 +66,9 @@ type auditResult struct {
 	Warnings int            `json:"warnings"`
 	Queries  int            `json:"queries"`
 	MS       float64        `json:"ms"`
+	// DNSSEC is the state of the zone's SOA with --dnssec: secure,
+	// insecure, bogus or indeterminate.
+	DNSSEC string `json:"dnssec,omitempty"`
 }
 
 type auditFinding struct {
@@ -283,6 +286,9 @@ func auditLine(domain string, t *trace.Trace, took time.Duration) auditResult {
 		MS: float64(took.Microseconds()) / 1000}
 	if t.Check != nil {
 		res.Zone = t.Check.Zone
+	}
+	if d := t.Outcome.DNSSEC; d != nil {
+		res.DNSSEC = d.State
 	}
 	for _, f := range t.Findings {
 		res.Findings = append(res.Findings, auditFinding{Code: f.Code, Severity: f.Severity, Zone: f.Zone, Server: f.Server, Address: f.Address})

@@ -74,6 +74,11 @@ func TestAuditEqualsCheck(t *testing.T) {
 			}
 			want = findingCodes(alone.Findings)
 		}
+		// every resolved SOA has a DNSSEC state (a failed one has no data)
+		if r := results[d.Name]; (r.DNSSEC == "") != (r.Status == "servfail") || (d.DNSSEC && len(want) == 0 && r.DNSSEC == "bogus") {
+			got := r.DNSSEC
+			t.Errorf("%s: dnssec %q in the audit result, status %s", d.Name, got, r.Status)
+		}
 		if got := results[d.Name].Codes; strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s: audit found %v, check finds %v", d.Name, got, want)
 		}

@@ -411,7 +411,7 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 				}
 			}
 			out := rn.followCNAME(ctx, q, st.id, resp.Answer[0], depth, cnames, stack)
-			if validating {
+			if validating && out.Status != StatusServFail { // a failure has no data to be secure
 				out.Security = worse(sec, out.Security)
 			}
 			return out
@@ -519,7 +519,7 @@ func (rn *run) fromCache(ctx context.Context, res int, validating bool, q questi
 			step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindCNAME, Answer: e.RRs, Target: dns.CanonicalName(c.Target), AA: true})
 			sec := rn.cachedVerdict(validating, step, e, "cname")
 			out := rn.followCNAME(ctx, q, step, c, depth, cnames, stack)
-			if validating {
+			if validating && out.Status != StatusServFail { // a failure has no data to be secure
 				out.Security = worse(sec, out.Security)
 			}
 			return out, true, false

@@ -262,6 +262,21 @@ func TestExplainGolden(t *testing.T) {
 			golden(t, filepath.Join(goldenDir, "explain", name+".txt"), out)
 		})
 	}
+	// The chain of trust in words: a secure hop, an unsigned delegation,
+	// and where a chain breaks.
+	for _, tc := range []struct{ name, want string }{
+		{"www.secure.com", "a key matches the DS and signs the key set, so the chain of trust now reaches secure.com"},
+		{"www.unsigned.secure.com", "with a signed NSEC or NSEC3 record, that unsigned.secure.com has no DS"},
+		{"www.dsmismatch.com", "DNSSEC: the chain of trust breaks at dsmismatch.com: the DS for dsmismatch.com."},
+	} {
+		_, out, _ := run(t, "trace", "--lab", "--dnssec", "--explain", "--no-color", tc.name)
+		if !strings.Contains(strings.Join(strings.Fields(out), " "), tc.want) {
+			t.Errorf("%s: explanation lacks %q:\n%s", tc.name, tc.want, out)
+		}
+		if tc.name == "www.dsmismatch.com" {
+			golden(t, filepath.Join(goldenDir, "explain", tc.name+"-dnssec.txt"), out)
+		}
+	}
 	// A cache hit has its own words.
 	_, out, _ := run(t, "trace", "--lab", "--explain", "--no-color", "mydomain.com", "www.mydomain.com")
 	if !strings.Contains(strings.Join(strings.Fields(out), " "), "Cache hit: the resolver still remembers the servers of com") {

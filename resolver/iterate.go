@@ -852,9 +852,7 @@ func (rn *run) exchange(ctx context.Context, step int, zone string, q question, 
 		allowance--
 		rn.queries.Add(1)
 		query := rn.query(q)
-		actx, cancel := context.WithTimeout(ctx, rn.cfg.Timeout)
-		reply, rtt, err := rn.r.Transport.Exchange(actx, proto, t.addr, query)
-		cancel()
+		reply, rtt, err := exchangeTimeout(ctx, rn.r.Transport, proto, t.addr, query, rn.cfg.Timeout)
 		var resp Response
 		if err != nil {
 			resp.Kind, resp.Detail = ClassifyError(err)

@@ -29,6 +29,23 @@ type RateLimiter struct {
 
 // Exchange waits for the server's next slot, then asks it.
 func (l *RateLimiter) Exchange(ctx context.Context, proto string, server netip.AddrPort, q *dns.Msg) (*dns.Msg, time.Duration, error) {
+	if err := l.wait(ctx, server); err != nil {
+		return nil, 0, err
+	}
+	return l.t.Exchange(ctx, proto, server, q)
+}
+
+// ExchangeTimeout waits its turn, then asks the wrapped transport with
+// the timeout (which starts once the query is sent, not while it waits).
+func (l *RateLimiter) ExchangeTimeout(ctx context.Context, proto string, server netip.AddrPort, q *dns.Msg, timeout time.Duration) (*dns.Msg, time.Duration, error) {
+	if err := l.wait(ctx, server); err != nil {
+		return nil, 0, err
+	}
+	return exchangeTimeout(ctx, l.t, proto, server, q, timeout)
+}
+
+// wait blocks until server may be sent another query.
+func (l *RateLimiter) wait(ctx context.Context, server netip.AddrPort) error {
 	now := time.Now()
 	l.mu.Lock()
 	at := l.next[server.Addr()]
@@ -43,10 +60,26 @@ func (l *RateLimiter) Exchange(ctx context.Context, proto string, server netip.A
 		case <-timer.C:
 		case <-ctx.Done():
 			timer.Stop()
-			return nil, 0, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	return l.t.Exchange(ctx, proto, server, q)
+	return nil
+}
+
+// timeoutTransport is a Transport that bounds one exchange by a timeout
+// itself, so that the resolver need not make a context for every query.
+type timeoutTransport interface {
+	ExchangeTimeout(ctx context.Context, proto string, server netip.AddrPort, query *dns.Msg, timeout time.Duration) (*dns.Msg, time.Duration, error)
+}
+
+// exchangeTimeout asks t about query within timeout.
+func exchangeTimeout(ctx context.Context, t Transport, proto string, server netip.AddrPort, query *dns.Msg, timeout time.Duration) (*dns.Msg, time.Duration, error) {
+	if tt, ok := t.(timeoutTransport); ok {
+		return tt.ExchangeTimeout(ctx, proto, server, query, timeout)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return t.Exchange(ctx, proto, server, query)
 }
 
 // Simulated passes on the wrapped transport's answer (see Resolver).

@@ -521,11 +521,14 @@ func parentOf(zone string) string {
 	if zone == "." || zone == "" {
 		return ""
 	}
-	labels := dns.SplitDomainName(zone)
-	if len(labels) <= 1 {
+	// The rest of the name after its first label (an escaped dot is
+	// part of the label): no allocation, as Diagnose asks for every server.
+	zone = dns.Fqdn(zone)
+	next, end := dns.NextLabel(zone, 0)
+	if end || next >= len(zone) {
 		return "."
 	}
-	return dns.Fqdn(strings.Join(labels[1:], "."))
+	return zone[next:]
 }
 
 func usable(kind string) bool {

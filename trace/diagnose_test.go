@@ -135,3 +135,11 @@ func TestDiagnoseCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestParentOf(t *testing.T) {
+	for in, want := range map[string]string{".": "", "": "", "com.": ".", "com": ".", "a.com.": "com.", `a\.b.com.`: "com.", "x.y.z.": "y.z."} {
+		if got := parentOf(in); got != want {
+			t.Errorf("parentOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -204,7 +204,7 @@ func (r *Resolver) Servers(zone string) []Target {
 		for _, h := range rn.hints.Servers {
 			add(h.Name, h.Addr)
 		}
-	} else if e, state := rn.cache.Lookup(zone, dns.TypeNS, RankReferral); state == CacheHit {
+	} else if e, state := rn.delegation(zone); state == CacheHit {
 		for _, rr := range e.RRs {
 			name := dns.CanonicalName(rr.(*dns.NS).Ns)
 			for _, a := range rn.cachedAddrs(name, rn.families()...) {
@@ -467,7 +467,7 @@ func (rn *run) cachedDelegation(res int, zone string, sent, q question) (servers
 	if q.qtype == dns.TypeDS && child == q.name {
 		return servers{}, 0, false
 	}
-	e, state := rn.cache.Lookup(child, dns.TypeNS, RankReferral)
+	e, state := rn.delegation(child)
 	if state != CacheHit || child == zone {
 		return servers{}, 0, false
 	}
@@ -560,7 +560,7 @@ func (rn *run) closest(res int, q question) (servers, map[string]bool, []cut) {
 		if q.qtype == dns.TypeDS && zone == q.name {
 			break // a DS RRset lives on the parent's side of the cut (RFC 4035 §3.1.4.1)
 		}
-		e, state := rn.cache.Lookup(zone, dns.TypeNS, RankReferral)
+		e, state := rn.delegation(zone)
 		switch state {
 		case CacheExpired:
 			expired[zone] = true
@@ -945,4 +945,15 @@ func rrAddr(rr dns.RR) netip.Addr {
 		}
 	}
 	return netip.Addr{}
+}
+
+// delegation looks up the cached NS RRset of zone. A cached NODATA for NS
+// (asked about a name that is no zone cut) is no delegation: it must not
+// make the name look like a zone without servers.
+func (rn *run) delegation(zone string) (Entry, CacheState) {
+	e, state := rn.cache.Lookup(zone, dns.TypeNS, RankReferral)
+	if state == CacheHit && (e.Negative != 0 || len(e.RRs) == 0) {
+		return Entry{}, CacheMiss
+	}
+	return e, state
 }

@@ -357,7 +357,7 @@ func (rn *run) parentOf(zone string) string {
 	idx := dns.Split(zone)
 	for _, i := range idx[min(1, len(idx)):] {
 		z := zone[i:]
-		if _, state := rn.cache.Lookup(z, dns.TypeNS, RankReferral); state == CacheHit {
+		if _, state := rn.delegation(z); state == CacheHit {
 			return z
 		}
 	}

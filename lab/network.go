@@ -106,6 +106,11 @@ func (e *badResponseError) BadResponse() bool { return true }
 // Over UDP a reply larger than the query's EDNS0 payload size (512 bytes
 // without EDNS0) comes back truncated, with TC=1; over TCP the round-trip
 // time counts one more round trip for the handshake.
+//
+// A zone transfer (AXFR) is answered over TCP only, and only for a zone
+// whose zone line has the option axfr: the whole zone comes back in one
+// reply, SOA first and last. Otherwise the reply is REFUSED, and an AXFR
+// over UDP gets FORMERR (see transfer).
 func (n *Network) Exchange(ctx context.Context, proto string, server netip.AddrPort, query *dns.Msg) (reply *dns.Msg, rtt time.Duration, err error) {
 	defer n.enter()()
 	if err := ctx.Err(); err != nil {

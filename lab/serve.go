@@ -235,8 +235,48 @@ func (h *handler) send(w dns.ResponseWriter, q, reply *dns.Msg) {
 	case isRaw:
 		_, _ = w.Write(raw) // over TCP with a length prefix
 	default:
-		_ = w.WriteMsg(reply) // a client that went away is not our problem
+		for _, m := range transferMessages(reply) {
+			if w.WriteMsg(m) != nil {
+				return // a client that went away is not our problem
+			}
+		}
 	}
+}
+
+// transferChunk is the most octets a message of a zone transfer carries
+// when Serve splits one that does not fit in a single TCP message.
+const transferChunk = 16 * 1024
+
+// transferMessages splits the reply to a zone transfer that is too large
+// for one TCP message (64 KiB) into several, as RFC 5936 2.2 allows: the
+// records in order, the first message with the question, every message
+// with the same ID. Any other reply is sent as it is.
+func transferMessages(reply *dns.Msg) []*dns.Msg {
+	if len(reply.Question) != 1 || reply.Len() <= dns.MaxMsgSize {
+		return []*dns.Msg{reply}
+	}
+	if t := reply.Question[0].Qtype; t != dns.TypeAXFR && t != dns.TypeIXFR {
+		return []*dns.Msg{reply}
+	}
+	var out []*dns.Msg
+	next := func() *dns.Msg {
+		m := reply.Copy()
+		m.Answer, m.Ns, m.Extra = nil, nil, nil
+		if len(out) > 0 {
+			m.Question = nil
+		}
+		m.Compress = true
+		out = append(out, m)
+		return m
+	}
+	m := next()
+	for _, rr := range reply.Answer {
+		if len(m.Answer) > 0 && m.Len()+dns.Len(rr) > transferChunk {
+			m = next()
+		}
+		m.Answer = append(m.Answer, rr)
+	}
+	return out
 }
 
 // rawTCP serves TCP for a server whose behaviour breaks the TCP exchange

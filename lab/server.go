@@ -46,10 +46,12 @@ func (s *server) respond(q *dns.Msg, proto string) (reply *dns.Msg, delay time.D
 	if m := malformed(q); m != nil {
 		return m, 0 // a query no server can answer: no misbehaviour either
 	}
-	switch b.Kind {
-	case BehaviourSelfRef:
+	switch qt := q.Question[0].Qtype; {
+	case qt == dns.TypeAXFR || qt == dns.TypeIXFR:
+		reply = transfer(s.zones, q, proto)
+	case b.Kind == BehaviourSelfRef:
 		reply = selfReferral(s.zones, q)
-	case BehaviourEndlessCNAME:
+	case b.Kind == BehaviourEndlessCNAME:
 		reply = answerFrom(s.zones, q, endlessCNAME)
 	default:
 		reply = authoritative(s.zones, q)
@@ -219,6 +221,54 @@ func longestMatch(zones []*zone, qname string) *zone {
 		}
 	}
 	return best
+}
+
+// transfer answers a zone transfer request (AXFR, or IXFR answered as
+// AXFR: RFC 1995 4 allows it) for a zone the server hosts. Over TCP, for
+// a zone whose zone line has the option axfr, the reply is the whole zone
+// in one message (RFC 5936 2.2): its SOA, every other record (glue,
+// delegations and, for a signed zone, RRSIG, NSEC and NSEC3 records
+// included), and the SOA again, AA=1. Serve splits a large one into
+// several messages. Otherwise:
+//
+//   - AXFR over UDP: FORMERR (RFC 5936 4.2: a transfer needs TCP); IXFR
+//     over UDP: the SOA alone, which tells the client to retry over TCP
+//     (RFC 1995 2);
+//   - a name that is not the apex of a zone the server hosts, or a zone
+//     without axfr: REFUSED, as servers do for clients not on their
+//     allow-transfer list.
+func transfer(zones []*zone, q *dns.Msg, proto string) *dns.Msg {
+	qname, qtype := strings.ToLower(q.Question[0].Name), q.Question[0].Qtype
+	if proto == "udp" && qtype == dns.TypeAXFR {
+		return errorReply(q, dns.RcodeFormatError)
+	}
+	var z *zone
+	for _, hosted := range zones {
+		if hosted.name == qname {
+			z = hosted
+		}
+	}
+	if z == nil || !z.axfr {
+		return errorReply(q, dns.RcodeRefused)
+	}
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.Authoritative = true
+	m.RecursionAvailable = false
+	if proto == "udp" {
+		m.Answer = []dns.RR{dns.Copy(z.soa)}
+		echoEDNS(q, m)
+		return m
+	}
+	m.Answer = append(m.Answer, dns.Copy(z.soa))
+	for _, rr := range z.records() {
+		if rr.Header().Rrtype != dns.TypeSOA {
+			m.Answer = append(m.Answer, rr)
+		}
+	}
+	m.Answer = append(m.Answer, dns.Copy(z.soa))
+	echoEDNS(q, m)
+	return m
 }
 
 // errorReply builds an empty reply with the given RCODE, echoing EDNS0.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,8 @@ type World struct {
 	// variants holds the other variants: zone name -> variant -> zone.
 	variants map[string]map[string]*zone
 	domains  []Domain
+	// recursors are the recursive resolvers (recursor and seed lines).
+	recursors []Recursor
 }
 
 // server is one simulated authoritative name server.
@@ -141,11 +144,12 @@ func Load(fsys fs.FS) (*World, error) {
 		fsys: fsys,
 		w: &World{byAddr: map[netip.Addr]*server{}, zones: map[string]*zone{},
 			variants: map[string]map[string]*zone{}},
-		zoneLine:  map[string]int{},
-		nameLine:  map[string]int{},
-		addrLine:  map[netip.Addr]int{},
-		hostedBy:  map[string]int{},
-		zoneNames: map[*server][]zoneRef{},
+		zoneLine:     map[string]int{},
+		nameLine:     map[string]int{},
+		addrLine:     map[netip.Addr]int{},
+		hostedBy:     map[string]int{},
+		zoneNames:    map[*server][]zoneRef{},
+		recursorLine: map[string]int{},
 	}
 	if err := p.parse(data); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
@@ -179,6 +183,8 @@ type confParser struct {
 	addrLine  map[netip.Addr]int
 	hostedBy  map[string]int // zone name[@variant] -> number of servers hosting it
 	zoneNames map[*server][]zoneRef
+	// recursorLine maps a recursor's name to its line.
+	recursorLine map[string]int
 }
 
 func (p *confParser) errf(line int, format string, args ...any) error {
@@ -203,8 +209,12 @@ func (p *confParser) parse(data []byte) error {
 			err = p.server(line, fields[1:])
 		case "domain":
 			err = p.domain(line, fields[1:], text)
+		case "recursor":
+			err = p.recursor(line, fields[1:])
+		case "seed":
+			err = p.seed(line, fields[1:], text)
 		default:
-			err = p.errf(line, "unknown directive %q (want zone, server or domain)", fields[0])
+			err = p.errf(line, "unknown directive %q (want zone, server, domain, recursor or seed)", fields[0])
 		}
 		if err != nil {
 			return err
@@ -342,7 +352,17 @@ func (p *confParser) zone(line int, args []string) error {
 		return fmt.Errorf("%w (zone %s, %s line %d)", err, ref, confFile, line)
 	}
 	z.variant = variant
-	if z.signing, err = parseZoneOptions(args[2:], name); err != nil {
+	// axfr (a word, not KEY=VALUE): the zone's servers allow a zone
+	// transfer over TCP. The other options are about signing.
+	var opts []string
+	for _, o := range args[2:] {
+		if strings.EqualFold(o, "axfr") {
+			z.axfr = true
+			continue
+		}
+		opts = append(opts, o)
+	}
+	if z.signing, err = parseZoneOptions(opts, name); err != nil {
 		return p.errf(line, "zone %s: %v", ref, err)
 	}
 	if z.signing != nil && len(z.sigs)+len(z.nodes[name][dns.TypeDNSKEY]) > 0 {
@@ -684,4 +704,210 @@ func (z *zone) records() []dns.RR {
 		}
 	}
 	return rrs
+}
+
+// Recursor is a recursive resolver of the world (a recursor line): an
+// address in 127.0.0.0/8 that answers queries with RD=1 by resolving the
+// name from the world's root servers, with a cache of its own. Seeds are
+// in that cache when the lab's clock starts (Epoch): data the recursor
+// fetched before, such as an address that has changed since. The lab
+// only describes recursors; nstrace's compare command runs them over the
+// in-memory network (with its own resolver), so that this package stays
+// free of the resolver.
+type Recursor struct {
+	// Name is the recursor's name as written in world.conf, in lower
+	// case: a word such as "stale" (letters, digits, '-' and '.'), not a
+	// name the world resolves.
+	Name string
+	// Addr is the recursor's address: IPv4, in 127.0.0.0/8, used by no
+	// server and no other recursor of the world.
+	Addr netip.Addr
+	// RTT is the simulated round-trip time of one exchange with the
+	// recursor itself (rtt=); the time it spends resolving comes on top.
+	// Without rtt= it is derived from the address, as for servers.
+	RTT time.Duration
+	// Behaviour is how the recursor answers (behaviour=): RecursorOK (the
+	// default: it resolves), RecursorServFail, RecursorRefused or
+	// RecursorDrop. Never empty.
+	Behaviour string
+	// Seeds are the records in its cache at Epoch, in world.conf order.
+	// Empty: the recursor starts with an empty cache.
+	Seeds []Seed
+}
+
+// The behaviours of a recursor (Recursor.Behaviour).
+const (
+	RecursorOK       = "ok"       // resolves from the root, through its cache
+	RecursorServFail = "servfail" // answers every query with SERVFAIL
+	RecursorRefused  = "refused"  // answers every query with REFUSED
+	RecursorDrop     = "drop"     // never answers: every query times out
+)
+
+// Seed is one record in a recursor's cache when the lab's clock starts: the
+// recursor fetched RR, with RR's TTL, Age before Epoch.
+type Seed struct {
+	// RR is the record as it was fetched: its TTL is the original TTL.
+	// The owner is a lower-case FQDN; the class is IN.
+	RR dns.RR
+	// Age is how long before Epoch it was fetched: at least zero and less
+	// than the TTL, so that the record is still cached at Epoch.
+	Age time.Duration
+}
+
+// Left returns the seconds of the seed's TTL that are left at Epoch.
+func (s Seed) Left() uint32 {
+	return s.RR.Header().Ttl - uint32(s.Age/time.Second)
+}
+
+// Recursors returns the recursive resolvers of the world, in world order,
+// with copies of their seeds.
+func (w *World) Recursors() []Recursor {
+	out := make([]Recursor, len(w.recursors))
+	for i, r := range w.recursors {
+		out[i] = r
+		out[i].Seeds = make([]Seed, len(r.Seeds))
+		for j, s := range r.Seeds {
+			out[i].Seeds[j] = Seed{RR: dns.Copy(s.RR), Age: s.Age}
+		}
+	}
+	return out
+}
+
+// validRecursorName reports whether n can name a recursor: letters,
+// digits, '-' and '.', starting with a letter or digit, at most 63 long.
+func validRecursorName(n string) bool {
+	if n == "" || len(n) > 63 || n[0] == '-' || n[0] == '.' {
+		return false
+	}
+	for _, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// recursor handles "recursor NAME ADDRESS [rtt=MS] [behaviour=B]".
+func (p *confParser) recursor(line int, args []string) error {
+	const usage = "want: recursor NAME ADDRESS [rtt=MS] [behaviour=ok|servfail|refused|drop]"
+	if len(args) < 2 {
+		return p.errf(line, usage)
+	}
+	name := strings.ToLower(args[0])
+	if !validRecursorName(name) {
+		return p.errf(line, "bad recursor name %q (want a word of letters, digits, '-' and '.')", args[0])
+	}
+	if prev, dup := p.recursorLine[name]; dup {
+		return p.errf(line, "duplicate recursor %s (already at line %d)", name, prev)
+	}
+	addr, err := netip.ParseAddr(args[1])
+	if err != nil || !addr.Is4() {
+		return p.errf(line, "recursor %s: bad IPv4 address %q", name, args[1])
+	}
+	if !loopback.Contains(addr) {
+		return p.errf(line, "recursor %s: address %s is not in 127.0.0.0/8 (the lab only uses loopback)", name, addr)
+	}
+	if prev, dup := p.addrLine[addr]; dup {
+		return p.errf(line, "duplicate address %s (already used at line %d)", addr, prev)
+	}
+	r := Recursor{Name: name, Addr: addr, RTT: defaultRTT(addr), Behaviour: RecursorOK}
+	for _, opt := range args[2:] {
+		key, val, ok := strings.Cut(opt, "=")
+		if !ok {
+			return p.errf(line, "recursor %s: unexpected %q (%s)", name, opt, usage)
+		}
+		switch strings.ToLower(key) {
+		case "rtt":
+			d, err := parseMillis(val)
+			if err != nil || d <= 0 || d > 10*time.Second {
+				return p.errf(line, "recursor %s: bad rtt %q (want e.g. rtt=8ms, at most 10s)", name, val)
+			}
+			r.RTT = d
+		case "behaviour", "behavior":
+			switch b := strings.ToLower(val); b {
+			case RecursorOK, RecursorServFail, RecursorRefused, RecursorDrop:
+				r.Behaviour = b
+			default:
+				return p.errf(line, "recursor %s: unknown behaviour %q (want ok, servfail, refused or drop)", name, val)
+			}
+		default:
+			return p.errf(line, "recursor %s: unknown option %q (want rtt= or behaviour=)", name, key)
+		}
+	}
+	p.recursorLine[name] = line
+	p.addrLine[addr] = line
+	p.w.recursors = append(p.w.recursors, r)
+	return nil
+}
+
+// seed handles "seed RECURSOR AGE RECORD...": RECORD, in zone-file syntax
+// with its original TTL, was fetched by RECURSOR AGE before Epoch.
+func (p *confParser) seed(line int, args []string, text string) error {
+	const usage = "want: seed RECURSOR AGE RECORD (e.g. seed stale 1100s www.example.test. 3600 IN A 127.0.0.1)"
+	if len(args) < 3 {
+		return p.errf(line, usage)
+	}
+	name := strings.ToLower(args[0])
+	i := slices.IndexFunc(p.w.recursors, func(r Recursor) bool { return r.Name == name })
+	if i < 0 {
+		return p.errf(line, "seed for unknown recursor %q (its recursor line must come first)", args[0])
+	}
+	age, err := parseAge(args[1])
+	if err != nil {
+		return p.errf(line, "seed for %s: %v", name, err)
+	}
+	rr, err := dns.NewRR(restOfLine(text, 3))
+	if err != nil || rr == nil {
+		msg := "no record"
+		if err != nil {
+			msg = err.Error()
+		}
+		return p.errf(line, "seed for %s: bad record: %s (%s)", name, msg, usage)
+	}
+	h := rr.Header()
+	h.Name = dns.CanonicalName(h.Name)
+	switch {
+	case h.Class != dns.ClassINET:
+		return p.errf(line, "seed for %s: the record's class is not IN", name)
+	case h.Rrtype == dns.TypeOPT || h.Rrtype == dns.TypeRRSIG:
+		return p.errf(line, "seed for %s: a %s record cannot be cached", name, dns.TypeToString[h.Rrtype])
+	case h.Ttl == 0:
+		return p.errf(line, "seed for %s: TTL 0 is never cached", name)
+	case age >= time.Duration(h.Ttl)*time.Second:
+		return p.errf(line, "seed for %s: age %v is not less than the TTL (%d s): the record would have expired before the lab starts", name, age, h.Ttl)
+	}
+	switch v := rr.(type) {
+	case *dns.A:
+		if a, ok := netip.AddrFromSlice(v.A.To4()); !ok || !loopback.Contains(a) {
+			return p.errf(line, "seed for %s: A record is not in 127.0.0.0/8 (the lab never points outside loopback)", name)
+		}
+	case *dns.AAAA:
+		if a, ok := netip.AddrFromSlice(v.AAAA); !ok || a != netip.IPv6Loopback() {
+			return p.errf(line, "seed for %s: AAAA record is not ::1 (the lab never points outside loopback)", name)
+		}
+	}
+	r := &p.w.recursors[i]
+	for _, s := range r.Seeds {
+		sh := s.RR.Header()
+		if sh.Name == h.Name && sh.Rrtype == h.Rrtype && s.Age != age {
+			return p.errf(line, "seed for %s: %s %s was seeded with age %v already: the records of one RRset are fetched together", name, h.Name, dns.TypeToString[h.Rrtype], s.Age)
+		}
+	}
+	r.Seeds = append(r.Seeds, Seed{RR: rr, Age: age})
+	return nil
+}
+
+// parseAge parses the AGE of a seed line: seconds ("1100") or a Go
+// duration ("18m20s"), at least zero, in whole seconds.
+func parseAge(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, err := strconv.ParseUint(s, 10, 32); err == nil {
+		d = time.Duration(n) * time.Second
+	} else if d, err = time.ParseDuration(s); err != nil || d < 0 {
+		return 0, fmt.Errorf("bad age %q (want seconds or a duration such as 18m20s)", s)
+	}
+	if d%time.Second != 0 {
+		return 0, fmt.Errorf("bad age %q (want whole seconds)", s)
+	}
+	return d, nil
 }

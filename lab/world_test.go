@@ -697,3 +697,120 @@ func TestReadmeTables(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultRecursors checks the recursive resolvers of the default
+// world: at least one that agrees, one with a stale answer in its cache
+// and one that fails; every address in 127.0.0.0/8 and used by no server.
+func TestDefaultRecursors(t *testing.T) {
+	w := mustDefault(t)
+	rs := w.Recursors()
+	if len(rs) < 3 {
+		t.Fatalf("%d recursors, want at least 3", len(rs))
+	}
+	servers := map[netip.Addr]string{}
+	for _, s := range w.Servers() {
+		servers[s.Addr] = s.Name
+	}
+	seen := map[netip.Addr]bool{}
+	byName := map[string]Recursor{}
+	for _, r := range rs {
+		if !r.Addr.Is4() || !loopback.Contains(r.Addr) {
+			t.Errorf("recursor %s at %s, outside 127.0.0.0/8", r.Name, r.Addr)
+		}
+		if s, ok := servers[r.Addr]; ok || seen[r.Addr] {
+			t.Errorf("recursor %s shares %s (with server %q or another recursor)", r.Name, r.Addr, s)
+		}
+		seen[r.Addr] = true
+		byName[r.Name] = r
+	}
+	stale, ok := byName["stale"]
+	if !ok || len(stale.Seeds) != 1 {
+		t.Fatalf("recursor stale: %+v, want one seed", stale)
+	}
+	seed := stale.Seeds[0]
+	if got := seed.RR.String(); got != "www.mydomain.com.\t3600\tIN\tA\t127.10.1.79" || seed.Age != 1100*time.Second || seed.Left() != 2500 {
+		t.Errorf("stale seed %s, age %v, left %d; want the old www.mydomain.com A, 1100 s old, 2500 s left", got, seed.Age, seed.Left())
+	}
+	if byName["fresh"].Behaviour != RecursorOK || byName["broken"].Behaviour != RecursorServFail || byName["dead"].Behaviour != RecursorDrop {
+		t.Errorf("behaviours: fresh %q, broken %q, dead %q", byName["fresh"].Behaviour, byName["broken"].Behaviour, byName["dead"].Behaviour)
+	}
+	// Recursors returns copies: changing one changes nothing in the world.
+	stale.Seeds[0].RR.Header().Ttl = 1
+	if w.Recursors()[slices.IndexFunc(rs, func(r Recursor) bool { return r.Name == "stale" })].Seeds[0].RR.Header().Ttl != 3600 {
+		t.Error("Recursors shares its seeds with the world")
+	}
+}
+
+func TestLoadRecursors(t *testing.T) {
+	conf := "zone . root.zone\nserver r 127.0.9.1 .\n" +
+		"recursor ISP-A 127.0.53.1 rtt=7 behaviour=REFUSED\n" +
+		"recursor b.isp 127.0.53.2\n" +
+		"seed isp-a 90 www.lab.test 300 IN A 127.0.0.8\n" +
+		"seed isp-a 90 www.lab.test. 300 IN A 127.0.0.9\n" +
+		"seed isp-a 1h www.lab.test. 7200 IN TXT \"hello world\"\n"
+	w, err := Load(fstest.MapFS{"world.conf": {Data: []byte(conf)}, "root.zone": {Data: []byte(testRootZone)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := w.Recursors()
+	if len(rs) != 2 {
+		t.Fatalf("%d recursors, want 2", len(rs))
+	}
+	a, b := rs[0], rs[1]
+	if a.Name != "isp-a" || a.Addr != netip.MustParseAddr("127.0.53.1") || a.RTT != 7*time.Millisecond || a.Behaviour != RecursorRefused {
+		t.Errorf("first recursor %+v", a)
+	}
+	if b.Name != "b.isp" || b.Behaviour != RecursorOK || b.RTT != defaultRTT(b.Addr) || len(b.Seeds) != 0 {
+		t.Errorf("second recursor %+v", b)
+	}
+	if len(a.Seeds) != 3 || a.Seeds[0].RR.Header().Name != "www.lab.test." || a.Seeds[2].Age != time.Hour || a.Seeds[2].Left() != 3600 {
+		t.Errorf("seeds %v", a.Seeds)
+	}
+	if txt, ok := a.Seeds[2].RR.(*dns.TXT); !ok || txt.Txt[0] != "hello world" {
+		t.Errorf("TXT seed %v", a.Seeds[2].RR)
+	}
+}
+
+func TestLoadRecursorErrors(t *testing.T) {
+	const head = "zone . root.zone\nserver r 127.0.9.1 .\n"
+	tests := []struct {
+		name    string
+		conf    string // after head: line 3 on
+		wantErr []string
+	}{
+		{"no address", "recursor a\n", []string{"world.conf:3:", "want: recursor NAME ADDRESS"}},
+		{"bad name", "recursor a_b 127.0.53.1\n", []string{"world.conf:3:", `bad recursor name "a_b"`}},
+		{"duplicate name", "recursor a 127.0.53.1\nrecursor A 127.0.53.2\n", []string{"world.conf:4:", "duplicate recursor a (already at line 3)"}},
+		{"address of a server", "recursor a 127.0.9.1\n", []string{"world.conf:3:", "duplicate address 127.0.9.1 (already used at line 2)"}},
+		{"server on a recursor's address", "recursor a 127.0.53.1\nserver s 127.0.53.1 .\n", []string{"world.conf:4:", "duplicate address 127.0.53.1"}},
+		{"outside loopback", "recursor a 192.0.2.1\n", []string{"world.conf:3:", "not in 127.0.0.0/8"}},
+		{"IPv6", "recursor a ::1\n", []string{"world.conf:3:", "bad IPv4 address"}},
+		{"bad behaviour", "recursor a 127.0.53.1 behaviour=lame\n", []string{"world.conf:3:", `unknown behaviour "lame"`}},
+		{"bad rtt", "recursor a 127.0.53.1 rtt=soon\n", []string{"world.conf:3:", "bad rtt"}},
+		{"unknown option", "recursor a 127.0.53.1 seed=x\n", []string{"world.conf:3:", `unknown option "seed"`}},
+		{"stray word", "recursor a 127.0.53.1 fast\n", []string{"world.conf:3:", `unexpected "fast"`}},
+		{"seed before its recursor", "seed a 10 x.test. 60 IN A 127.0.0.1\nrecursor a 127.0.53.1\n", []string{"world.conf:3:", `unknown recursor "a"`, "must come first"}},
+		{"seed without record", "recursor a 127.0.53.1\nseed a 10\n", []string{"world.conf:4:", "want: seed RECURSOR AGE RECORD"}},
+		{"seed with a bad record", "recursor a 127.0.53.1\nseed a 10 x.test. 60 IN A not-an-address\n", []string{"world.conf:4:", "seed for a: bad record"}},
+		{"seed with a bad age", "recursor a 127.0.53.1\nseed a -5s x.test. 60 IN A 127.0.0.1\n", []string{"world.conf:4:", `bad age "-5s"`}},
+		{"seed with a fractional age", "recursor a 127.0.53.1\nseed a 1.5s x.test. 60 IN A 127.0.0.1\n", []string{"world.conf:4:", "whole seconds"}},
+		{"seed already expired", "recursor a 127.0.53.1\nseed a 60 x.test. 60 IN A 127.0.0.1\n", []string{"world.conf:4:", "not less than the TTL"}},
+		{"seed outside loopback", "recursor a 127.0.53.1\nseed a 10 x.test. 60 IN A 192.0.2.1\n", []string{"world.conf:4:", "not in 127.0.0.0/8"}},
+		{"seed of class CH", "recursor a 127.0.53.1\nseed a 10 x.test. 60 CH A 127.0.0.1\n", []string{"world.conf:4:", "not IN"}},
+		{"one RRset, two ages", "recursor a 127.0.53.1\nseed a 10 x.test. 60 IN A 127.0.0.1\nseed a 20 x.test. 60 IN A 127.0.0.2\n", []string{"world.conf:5:", "age 10s already"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{"world.conf": {Data: []byte(head + tt.conf)}, "root.zone": {Data: []byte(testRootZone)}}
+			_, err := Load(fsys)
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			for _, s := range tt.wantErr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+		})
+	}
+}

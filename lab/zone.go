@@ -26,6 +26,9 @@ type zone struct {
 	exists map[string]bool
 	// cuts holds the names below the apex that carry an NS RRset.
 	cuts map[string]bool
+	// axfr: the zone's servers answer AXFR over TCP (the option axfr of
+	// its zone line); false: they refuse it (REFUSED).
+	axfr bool
 
 	// DNSSEC. All nil or empty for an unsigned zone.
 	//

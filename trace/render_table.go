@@ -106,6 +106,14 @@ type tableRenderer struct {
 }
 
 func (tr *tableRenderer) table(w io.Writer, rows [][]string) error {
+	return WriteGrid(w, []string{"STEP", "ZONE", "CACHE", "SERVER", "ADDRESS", "PROTO", "RTT", "RESULT"}, rows)
+}
+
+// WriteGrid draws rows under header as nstrace draws every table: boxed,
+// left aligned, cells never wrapped (a cell may hold lines of its own).
+// The commands whose results are not traces (compare, diff, lookup) use
+// it too, so that tablewriter stays in this file.
+func WriteGrid(w io.Writer, header []string, rows [][]string) error {
 	table := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -113,7 +121,7 @@ func (tr *tableRenderer) table(w io.Writer, rows [][]string) error {
 		tablewriter.WithRowAlignment(tw.AlignLeft),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
-	table.Header("STEP", "ZONE", "CACHE", "SERVER", "ADDRESS", "PROTO", "RTT", "RESULT")
+	table.Header(header)
 	if err := table.Bulk(rows); err != nil {
 		return err
 	}

@@ -42,6 +42,9 @@ func newApp(e *env) *cli.App {
 		Commands: []*cli.Command{
 			traceCommand(e),
 			checkCommand(e),
+			lookupCommand(e),
+			compareCommand(e),
+			diffCommand(e),
 			auditCommand(e),
 			labCommand(e),
 		},

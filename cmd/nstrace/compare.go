@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/netip"
 	"os"
 	"slices"
@@ -25,10 +22,6 @@ import (
 	"github.com/nstrace/nstrace/trace"
 )
 
-// compareFormats are the formats compare accepts; anything else is refused
-// before a query is sent.
-var compareFormats = []string{"table", "json"}
-
 // compareSchema is the version of compare's JSON. It changes only when a
 // key that scripts read changes meaning or disappears.
 const compareSchema = 1
@@ -44,18 +37,11 @@ var publicResolvers = []compareServer{
 }
 
 func compareCommand(e *env) *cli.Command {
-	flags := slices.DeleteFunc(resolverFlags(), func(f cli.Flag) bool {
-		// A recording holds iterative queries only; compare's own
-		// resolution is a plain one.
-		return slices.ContainsFunc(f.Names(), func(n string) bool {
-			return n == "record" || n == "replay" || n == "dnssec" || n == "trust-anchor"
-		})
-	})
-	flags = append(flags,
-		&cli.StringSliceFlag{Name: "resolver", Usage: "ask the recursive resolver at `ADDR` (IP, IP:port or [IPv6]:port; repeatable) instead of the default set"},
-		&cli.StringFlag{Name: "format", Aliases: []string{"o"}, Value: "table", Usage: fmt.Sprintf("output `FORMAT`: %v", compareFormats)},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
-	)
+	// A recording holds iterative queries only; compare's own resolution
+	// is a plain one.
+	flags := withoutFlags(resolverFlags(), "record", "replay", "dnssec", "trust-anchor")
+	flags = append(flags, &cli.StringSliceFlag{Name: "resolver", Usage: "ask the recursive resolver at `ADDR` (IP, IP:port or [IPv6]:port; repeatable) instead of the default set"})
+	flags = append(flags, reportFlags()...)
 	return &cli.Command{
 		Name:      "compare",
 		Usage:     "ask recursive resolvers for a name and compare their answers with the authoritative one",
@@ -79,9 +65,8 @@ type compareServer struct {
 }
 
 func runCompare(c *cli.Context, e *env) error {
-	format := c.String("format")
-	if !slices.Contains(compareFormats, format) {
-		return usageError("unknown --format %q: choose one of %s", format, strings.Join(compareFormats, ", "))
+	if err := checkFormat(c); err != nil {
+		return err
 	}
 	args := c.Args().Slice()
 	if len(args) == 0 {
@@ -96,9 +81,9 @@ func runCompare(c *cli.Context, e *env) error {
 	}
 	var given []netip.AddrPort
 	for _, s := range c.StringSlice("resolver") {
-		ap, err := parseCompareAddr(s)
+		ap, err := parseResolverAddr(s)
 		if err != nil {
-			return usageError("--resolver %q: %v", s, err)
+			return err
 		}
 		if !slices.Contains(given, ap) {
 			given = append(given, ap)
@@ -131,19 +116,14 @@ func runCompare(c *cli.Context, e *env) error {
 	for i, s := range set {
 		go func() {
 			defer wg.Done()
-			replies[i] = compareAsk(c.Context, ask, s, name, q.qtype, r.Config.Timeout, r.Config.Retries)
+			replies[i] = compareAsk(c.Context, ask, s, name, q.qtype, r.Config)
 		}()
 	}
 	wg.Wait()
 
 	cmp := compareAnswers(net.label, name, q.qtype, auth.Outcome, replies)
-	if format == "json" {
-		err = writeComparisonJSON(e.stdout, cmp)
-	} else {
-		err = writeComparisonTable(e.stdout, cmp, e.colour(c, e.stdout))
-	}
-	if err != nil {
-		return &exitError{code: ExitFailed, err: fmt.Errorf("writing output: %w", err)}
+	if err := writeReport(c, e, cmp); err != nil {
+		return err
 	}
 	if c.Context.Err() != nil {
 		return &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted: the results so far are above")}
@@ -152,39 +132,6 @@ func runCompare(c *cli.Context, e *env) error {
 		return silentExit(ExitFailed)
 	}
 	return nil
-}
-
-// parseCompareAddr reads the value of --resolver: an IP address (port
-// 53), IP:port, or an IPv6 address in brackets with a port ([::1]:5353).
-func parseCompareAddr(s string) (netip.AddrPort, error) {
-	const want = "want an IP address, IP:port or [IPv6]:port, e.g. 9.9.9.9, 127.0.0.1:5353 or [2001:db8::1]:53"
-	if a, err := netip.ParseAddr(s); err == nil {
-		return netip.AddrPortFrom(a, 53), nil
-	}
-	if inner, ok := strings.CutPrefix(s, "["); ok && strings.HasSuffix(inner, "]") {
-		if a, err := netip.ParseAddr(strings.TrimSuffix(inner, "]")); err == nil && a.Is6() {
-			return netip.AddrPortFrom(a, 53), nil
-		}
-	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("not an IP address (%s)", want)
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("%q is not an IP address (%s)", host, want)
-	}
-	if a.Is6() && !strings.HasPrefix(s, "[") {
-		return netip.AddrPort{}, fmt.Errorf("an IPv6 address with a port goes in brackets (%s)", want)
-	}
-	p, err := strconv.ParseUint(port, 10, 32)
-	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("bad port %q (want 1-65535)", port)
-	}
-	if p < 1 || p > 65535 {
-		return netip.AddrPort{}, fmt.Errorf("port %d is out of range (1-65535)", p)
-	}
-	return netip.AddrPortFrom(a, uint16(p)), nil
 }
 
 // compareSet picks the resolvers to ask. The addresses given with
@@ -205,7 +152,7 @@ func compareSet(given []netip.AddrPort, w *lab.World, resolvConf string) ([]comp
 	if len(given) > 0 {
 		set := make([]compareServer, 0, len(given))
 		for _, ap := range given {
-			s := compareServer{Name: compareAddrString(ap), Addr: ap}
+			s := compareServer{Name: addrString(ap), Addr: ap}
 			for _, k := range known {
 				if k.Addr.Addr() == ap.Addr() {
 					s.Name = k.Name
@@ -255,15 +202,6 @@ func systemResolversFrom(path string) []netip.AddrPort {
 	return out
 }
 
-// compareAddrString writes a resolver's address as dig's @ does: the IP alone for
-// port 53, IP:port otherwise.
-func compareAddrString(ap netip.AddrPort) string {
-	if ap.Port() == 53 {
-		return ap.Addr().String()
-	}
-	return ap.String()
-}
-
 // compareReply is what came back from one recursive resolver.
 type compareReply struct {
 	server compareServer
@@ -275,19 +213,17 @@ type compareReply struct {
 }
 
 // compareAsk asks server for name/qtype with RD=1 and EDNS0: over UDP,
-// over TCP after a truncated reply, again after a timeout (retries times),
-// each try for at most timeout. A reply counts only when its ID and
-// question match the query (RFC 5452 §9.1).
-func compareAsk(ctx context.Context, t resolver.Transport, server compareServer, name string, qtype uint16, timeout time.Duration, retries int) compareReply {
-	q := new(dns.Msg)
-	q.SetQuestion(name, qtype)
-	q.Id = uint16(rand.Uint32())
-	q.RecursionDesired = true
-	q.SetEdns0(resolver.DefaultConfig().EDNSSize, false)
-	out := compareReply{server: server, wait: timeout}
+// over TCP after a truncated reply within the same try, again after a
+// timeout (cfg.Retries times), each try for at most cfg.Timeout. A reply
+// counts only when its ID and question match the query (RFC 5452 §9.1).
+// Unlike lookup's lookupRecursive, it ignores --tcp and a try is a round
+// of UDP and TCP: its timeout and RTT are what the table shows.
+func compareAsk(ctx context.Context, t resolver.Transport, server compareServer, name string, qtype uint16, cfg resolver.Config) compareReply {
+	q := recursiveQuery(name, qtype, cfg.EDNSSize)
+	out := compareReply{server: server, wait: cfg.Timeout}
 	for {
 		out.tries++
-		tctx, cancel := context.WithTimeout(ctx, timeout)
+		tctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		out.reply, out.rtt, out.err = t.Exchange(tctx, resolver.UDP, server.Addr, q)
 		if out.err == nil && out.reply.Truncated {
 			var rtt time.Duration
@@ -298,7 +234,7 @@ func compareAsk(ctx context.Context, t resolver.Transport, server compareServer,
 		if out.err == nil && !resolver.Matches(q, out.reply) {
 			out.reply, out.err = nil, fmt.Errorf("%w: the reply's ID or question does not match the query", resolver.ErrBadResponse)
 		}
-		if out.err == nil || !compareTimedOut(out.err) || out.tries > retries || ctx.Err() != nil {
+		if out.err == nil || !compareTimedOut(out.err) || out.tries > cfg.Retries || ctx.Err() != nil {
 			if out.err != nil {
 				out.reply = nil
 			}
@@ -412,7 +348,7 @@ func compareAnswers(network, name string, qtype uint16, auth trace.Outcome, repl
 		}
 	}
 	for _, rep := range replies {
-		ra := compareRow{Name: rep.server.Name, Address: compareAddrString(rep.server.Addr), Records: []trace.Record{}}
+		ra := compareRow{Name: rep.server.Name, Address: addrString(rep.server.Addr), Records: []trace.Record{}}
 		var final []dns.RR
 		ra.Status, final, ra.TTL, ra.Error = classifyCompareReply(rep, name, qtype)
 		if rep.reply != nil {
@@ -450,7 +386,7 @@ func classifyCompareReply(rep compareReply, name string, qtype uint16) (status s
 		case errors.Is(rep.err, context.Canceled):
 			return fail(cmpStatusError, "cancelled")
 		case compareTimedOut(rep.err):
-			return fail(cmpStatusTimeout, "no answer after %d %s of %v", rep.tries, comparePlural(rep.tries, "try", "tries"), rep.wait)
+			return fail(cmpStatusTimeout, "no answer after %d %s of %v", rep.tries, plural(rep.tries, "try", "tries"), rep.wait)
 		case errors.As(rep.err, &bad) && bad.BadResponse():
 			return fail(cmpStatusError, "bad response: %v", rep.err)
 		}
@@ -571,8 +507,7 @@ func rrsetTTL(rrs []dns.RR) uint32 {
 
 func compareRecord(rr dns.RR) trace.Record {
 	h := rr.Header()
-	return trace.Record{Name: h.Name, TTL: h.Ttl, Type: compareTypeName(h.Rrtype),
-		Data: strings.TrimPrefix(rr.String(), h.String())}
+	return trace.Record{Name: h.Name, TTL: h.Ttl, Type: compareTypeName(h.Rrtype), Data: rdataText(rr)}
 }
 
 func compareTypeName(t uint16) string {
@@ -589,48 +524,18 @@ func compareRcodeName(rc int) string {
 	return strconv.Itoa(rc)
 }
 
-func comparePlural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// writeComparisonJSON writes the comparison as one indented JSON object.
-func writeComparisonJSON(w io.Writer, cmp *comparison) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(cmp)
-}
-
-// writeComparisonTable writes the comparison for people: the authoritative
-// answer, one row per resolver, then what disagrees and why.
-func writeComparisonTable(w io.Writer, cmp *comparison, colour bool) error {
-	paint := func(code, s string) string {
-		if !colour || s == "" {
-			return s
-		}
-		return code + s + "\x1b[0m"
-	}
-	const bold, red, green, dim = "\x1b[1m", "\x1b[31m", "\x1b[32m", "\x1b[2m"
-	network := cmp.Network
-	switch network {
-	case "lab":
-		network = "nstrace lab network (simulated, offline)"
-	case "internet":
+// writeTable writes the comparison for people: the authoritative answer,
+// one row per resolver, then what disagrees and why.
+func (cmp *comparison) writeTable(w io.Writer, p painter) error {
+	network := networkWords(cmp.Network)
+	if cmp.Network == "internet" {
 		network = "recursive resolvers vs. the root servers (embedded hints)"
 	}
-	fmt.Fprintf(w, "%s %s %s %s\n", paint(bold, cmp.Question.Name), cmp.Question.Type, paint(dim, "·"), paint(dim, network))
+	fmt.Fprintf(w, "%s %s %s %s\n", p.paint(ansiBold, cmp.Question.Name), cmp.Question.Type, p.paint(ansiDim, "·"), p.paint(ansiDim, network))
 	a := cmp.Authoritative
-	authAnswer := "failed: " + a.Detail
-	switch a.Status {
-	case cmpStatusAnswer:
-		authAnswer = compareFinalData(a.Records, cmp.Question)
-	case cmpStatusNXDomain:
-		authAnswer = "NXDOMAIN"
-	case cmpStatusNoData:
-		authAnswer = "NODATA"
+	authAnswer, ok := compareAnswerWords(a.Status, a.Records, cmp.Question)
+	if !ok {
+		authAnswer = "failed: " + a.Detail
 	}
 	authText := authAnswer
 	if a.TTL != nil {
@@ -643,22 +548,16 @@ func writeComparisonTable(w io.Writer, cmp *comparison, colour bool) error {
 	if a.Zone != "" {
 		authText += " · from " + a.Zone
 	}
-	fmt.Fprintf(w, "%s %s\n", paint(bold, "Authoritative:"), authText)
+	fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Authoritative:"), authText)
 
 	var rows [][]string
 	agree := 0
 	var notes []string
 	legend, unknownAge := false, false
 	for _, r := range cmp.Resolvers {
-		answer, ttl, fetched, match, rtt, note := "", "", "", paint(red, "✗ no"), "", ""
-		switch r.Status {
-		case cmpStatusAnswer:
-			answer = compareFinalData(r.Records, cmp.Question)
-		case cmpStatusNXDomain:
-			answer = "NXDOMAIN"
-		case cmpStatusNoData:
-			answer = "NODATA"
-		default:
+		ttl, fetched, match, rtt, note := "", "", p.paint(ansiRed, "✗ no"), "", ""
+		answer, ok := compareAnswerWords(r.Status, r.Records, cmp.Question)
+		if !ok {
 			answer = strings.ToUpper(r.Status)
 			if r.Status == cmpStatusTimeout || r.Status == cmpStatusUnreachable || r.Status == cmpStatusError {
 				answer = r.Status
@@ -677,7 +576,7 @@ func writeComparisonTable(w io.Writer, cmp *comparison, colour bool) error {
 		}
 		legend = legend || fetched != ""
 		if r.Matches {
-			match = paint(green, "✓ yes")
+			match = p.paint(ansiGreen, "✓ yes")
 			agree++
 		}
 		if r.RTTms != nil {
@@ -706,22 +605,36 @@ func writeComparisonTable(w io.Writer, cmp *comparison, colour bool) error {
 	if err := trace.WriteGrid(w, []string{"RESOLVER", "ADDRESS", "ANSWER", "TTL", "FETCHED", "MATCH", "RTT", "NOTE"}, rows); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s %d of %d resolvers agree with the authoritative answer.\n", paint(bold, "Result:"), agree, len(cmp.Resolvers))
+	fmt.Fprintf(w, "\n%s %d of %d resolvers agree with the authoritative answer.\n", p.paint(ansiBold, "Result:"), agree, len(cmp.Resolvers))
 	for _, n := range notes {
-		fmt.Fprintf(w, "  %s %s\n", paint(red, "✗"), n)
+		fmt.Fprintf(w, "  %s %s\n", p.paint(ansiRed, "✗"), n)
 	}
 	if a.Status == "servfail" {
 		fmt.Fprintf(w, "  %s the authoritative resolution failed (%s): nothing to compare with; see nstrace trace %s %s\n",
-			paint(red, "✗"), a.Detail, strings.TrimSuffix(cmp.Question.Name, "."), cmp.Question.Type)
+			p.paint(ansiRed, "✗"), a.Detail, strings.TrimSuffix(cmp.Question.Name, "."), cmp.Question.Type)
 	}
 	if legend {
 		text := "FETCHED: at most that long ago (the authoritative TTL minus the TTL left)"
 		if unknownAge {
 			text += "; ? when the TTL left is longer than the authoritative TTL"
 		}
-		fmt.Fprintln(w, paint(dim, text+"."))
+		fmt.Fprintln(w, p.paint(ansiDim, text+"."))
 	}
 	return nil
+}
+
+// compareAnswerWords is a DNS answer in the table: the final RRset's RDATA,
+// NXDOMAIN or NODATA; false for a status that is no DNS answer.
+func compareAnswerWords(status string, recs []trace.Record, q trace.Question) (string, bool) {
+	switch status {
+	case cmpStatusAnswer:
+		return compareFinalData(recs, q), true
+	case cmpStatusNXDomain:
+		return "NXDOMAIN", true
+	case cmpStatusNoData:
+		return "NODATA", true
+	}
+	return "", false
 }
 
 // compareFinalData is the RDATA of the final RRset of an answer, sorted, joined

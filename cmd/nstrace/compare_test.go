@@ -258,21 +258,32 @@ func TestCompareSet(t *testing.T) {
 	}
 }
 
-func TestParseCompareAddr(t *testing.T) {
+func TestParseResolverAddr(t *testing.T) {
 	for in, want := range map[string]string{
 		"8.8.8.8":              "8.8.8.8:53",
 		"127.0.0.1:5353":       "127.0.0.1:5353",
 		"2001:db8::1":          "[2001:db8::1]:53",
 		"[2001:db8::1]":        "[2001:db8::1]:53",
 		"[2001:db8::1]:853":    "[2001:db8::1]:853",
+		"fe80::1%eth0":         "[fe80::1%eth0]:53",
 		"[fe80::1%eth0]:53":    "[fe80::1%eth0]:53",
 		"127.0.0.1:65535":      "127.0.0.1:65535",
-		"::ffff:192.0.2.1":     "[::ffff:192.0.2.1]:53",
-		"[::ffff:192.0.2.1]:1": "[::ffff:192.0.2.1]:1",
+		"::ffff:192.0.2.1":     "192.0.2.1:53", // IPv4-mapped: the IPv4 address
+		"[::ffff:192.0.2.1]:1": "192.0.2.1:1",
 	} {
-		got, err := parseCompareAddr(in)
+		got, err := parseResolverAddr(in)
 		if err != nil || got.String() != want {
-			t.Errorf("parseCompareAddr(%q) = %v, %v; want %s", in, got, err, want)
+			t.Errorf("parseResolverAddr(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"[192.0.2.1]:53":  "brackets hold an IPv6 address",
+		"192.0.2.1:0":     "port 0 is out of range",
+		"[2001:db8::1]:x": "bad port",
+		"dns.google":      "not an IP address",
+	} {
+		if got, err := parseResolverAddr(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseResolverAddr(%q) = %v, %v; want an error containing %q", in, got, err, want)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,9 +19,6 @@ import (
 	"github.com/nstrace/nstrace/resolver"
 	"github.com/nstrace/nstrace/trace"
 )
-
-// Formats of diff and lookup: a table, and its JSON twin.
-var listFormats = []string{"table", "json"}
 
 // diffTypes are the record types diff compares, in the order of its rows.
 // NS and SOA are shown for reference: a new provider's differ by design.
@@ -62,9 +58,8 @@ func diffCommand(e *env) *cli.Command {
 		&cli.StringSliceFlag{Name: "old", Usage: "a server of the current provider: a `NAME` (resolved from the root) or an address; repeat for several"},
 		&cli.StringSliceFlag{Name: "new", Usage: "a server of the new provider: a `NAME` or an address; repeat for several"},
 		&cli.StringFlag{Name: "names", Usage: "also check the names in `FILE`, one per line, relative to the zone or absolute (# comments)"},
-		&cli.StringFlag{Name: "format", Aliases: []string{"o"}, Value: "table", Usage: fmt.Sprintf("output `FORMAT`: %v", listFormats)},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
 	)
+	flags = append(flags, reportFlags()...)
 	return &cli.Command{
 		Name:      "diff",
 		Usage:     "before moving a zone to new name servers, compare what the old and the new servers serve",
@@ -78,17 +73,6 @@ func diffCommand(e *env) *cli.Command {
 		Flags:  flags,
 		Action: func(c *cli.Context) error { return runDiff(c, e) },
 	}
-}
-
-// withoutFlags returns flags less those named.
-func withoutFlags(flags []cli.Flag, names ...string) []cli.Flag {
-	var out []cli.Flag
-	for _, f := range flags {
-		if !slices.Contains(names, f.Names()[0]) {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // serverSpec is a server as given on the command line: a name to resolve,
@@ -179,20 +163,7 @@ type diffReport struct {
 }
 
 func runDiff(c *cli.Context, e *env) error {
-	format := c.String("format")
-	if !slices.Contains(listFormats, format) {
-		return usageError("unknown --format %q: choose one of %s", format, strings.Join(listFormats, ", "))
-	}
-	args := c.Args().Slice()
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			return usageError("flag %s comes after the zone: put flags before the zone", a)
-		}
-	}
-	if len(args) != 1 {
-		return usageError("diff takes one zone: nstrace diff --old SERVER --new SERVER ZONE")
-	}
-	zone, err := parseName(args[0])
+	zone, err := nameArg(c, "zone", "nstrace diff --old SERVER --new SERVER ZONE")
 	if err != nil {
 		return err
 	}
@@ -231,10 +202,7 @@ func runDiff(c *cli.Context, e *env) error {
 			return &exitError{code: ExitFailed, err: fmt.Errorf("no address for any --%s server (%s)", side, strings.Join(ns, "; "))}
 		}
 		for _, t := range targets[i] {
-			ds := diffServer{Server: strings.TrimSuffix(t.Name, "."), Address: t.Addr.Addr().String()}
-			if t.Addr.Port() != 53 {
-				ds.Address = t.Addr.String()
-			}
+			ds := diffServer{Server: strings.TrimSuffix(t.Name, "."), Address: addrString(t.Addr)}
 			if i == 0 {
 				rep.Old = append(rep.Old, ds)
 			} else {
@@ -348,17 +316,8 @@ func runDiff(c *cli.Context, e *env) error {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s gave no usable reply to %s (first: %s)", targetLabel(t), what, f.detail))
 	}
 
-	var werr error
-	if format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		werr = enc.Encode(rep)
-	} else {
-		werr = writeDiffTable(e.stdout, rep, gridPainter(e.colour(c, e.stdout)))
-	}
-	if werr != nil {
-		return &exitError{code: ExitFailed, err: fmt.Errorf("writing output: %w", werr)}
+	if err := writeReport(c, e, rep); err != nil {
+		return err
 	}
 	if s := rep.Summary; s.MissingOnNew+s.Different+s.Unanswered > 0 {
 		return silentExit(ExitFailed)
@@ -489,10 +448,7 @@ func serverTargets(ctx context.Context, r *resolver.Resolver, specs []serverSpec
 // network with miekg/dns's Transfer (a zone may come in many messages),
 // elsewhere (the lab) through the transport, in one message.
 func transferZone(ctx context.Context, net network, cfg resolver.Config, t resolver.Target, zone string) diffAXFR {
-	res := diffAXFR{Server: strings.TrimSuffix(t.Name, "."), Address: t.Addr.Addr().String(), Names: []string{}}
-	if t.Addr.Port() != 53 {
-		res.Address = t.Addr.String()
-	}
+	res := diffAXFR{Server: strings.TrimSuffix(t.Name, "."), Address: addrString(t.Addr), Names: []string{}}
 	q := new(dns.Msg)
 	q.SetAxfr(zone)
 	var rrs []dns.RR
@@ -728,17 +684,6 @@ func readReply(p resolver.ProbeReply, name string, qtype uint16) sideAnswer {
 	return sideAnswer{status: "failed", detail: detail}
 }
 
-// rdataOf is the RDATA of rr in zone-file form; names in it are lower
-// case, except in TXT and CAA, whose text is compared as it is.
-func rdataOf(rr dns.RR) string {
-	s := strings.TrimPrefix(rr.String(), rr.Header().String())
-	switch rr.Header().Rrtype {
-	case dns.TypeTXT, dns.TypeCAA, dns.TypeSPF:
-		return s
-	}
-	return strings.ToLower(s)
-}
-
 // sideOf is what a side says: the first server with a usable reply
 // speaks for it; the others are checked against it.
 func sideOf(per []sideAnswer, targets []resolver.Target, name string, qtype uint16) (sideAnswer, string) {
@@ -807,38 +752,19 @@ func verdict(qtype uint16, apex bool, old, nw sideAnswer) string {
 	return verdictDifferent
 }
 
-// Terminal colours of the diff and lookup tables.
-const (
-	gridReset  = "\x1b[0m"
-	gridBold   = "\x1b[1m"
-	gridRed    = "\x1b[31m"
-	gridGreen  = "\x1b[32m"
-	gridYellow = "\x1b[33m"
-	gridCyan   = "\x1b[36m"
-	gridDim    = "\x1b[2m"
-)
-
-// gridPainter paints text with ANSI colours, or leaves it as it is.
-type gridPainter bool
-
-func (p gridPainter) paint(code, s string) string {
-	if !p || s == "" {
-		return s
-	}
-	return code + s + gridReset
-}
-
 var verdictWords = map[string]string{
 	verdictSame: "same", verdictMissing: "missing on new", verdictDifferent: "different", verdictOnlyNew: "only on new",
 	verdictUnanswered: "unanswered", verdictReference: "reference",
 }
 
 var verdictColours = map[string]string{
-	verdictSame: gridGreen, verdictMissing: gridBold + gridRed, verdictDifferent: gridBold + gridRed, verdictOnlyNew: gridCyan,
-	verdictUnanswered: gridYellow, verdictReference: gridDim,
+	verdictSame: ansiGreen, verdictMissing: ansiBold + ansiRed, verdictDifferent: ansiBold + ansiRed, verdictOnlyNew: ansiCyan,
+	verdictUnanswered: ansiYellow, verdictReference: ansiDim,
 }
 
-func writeDiffTable(w io.Writer, rep *diffReport, p gridPainter) error {
+// writeTable writes the servers and the zone transfer, the rows that
+// differ or are for reference, the summary and the notes.
+func (rep *diffReport) writeTable(w io.Writer, p painter) error {
 	serverList := func(ss []diffServer) string {
 		var parts []string
 		for _, s := range ss {
@@ -850,7 +776,7 @@ func writeDiffTable(w io.Writer, rep *diffReport, p gridPainter) error {
 		}
 		return strings.Join(parts, ", ")
 	}
-	fmt.Fprintf(w, "%s %s %s %s\n", p.paint(gridBold, "Migration check of"), p.paint(gridBold, rep.Zone), p.paint(gridDim, "·"), p.paint(gridDim, networkWords(rep.Network)))
+	fmt.Fprintf(w, "%s %s %s %s\n", p.paint(ansiBold, "Migration check of"), p.paint(ansiBold, rep.Zone), p.paint(ansiDim, "·"), p.paint(ansiDim, networkWords(rep.Network)))
 	fmt.Fprintf(w, "  old: %s\n  new: %s\n", serverList(rep.Old), serverList(rep.New))
 	x := rep.AXFR
 	if x.Status == "transferred" {
@@ -876,7 +802,7 @@ func writeDiffTable(w io.Writer, rep *diffReport, p gridPainter) error {
 	}
 	s := rep.Summary
 	fmt.Fprintf(w, "%s %d names, %d questions: %s, %s, %s, %s, %s; %d for reference; %d not shown (no records on either side, or none on the side that answered)\n",
-		p.paint(gridBold, "Summary:"), s.Names, s.Questions,
+		p.paint(ansiBold, "Summary:"), s.Names, s.Questions,
 		p.paint(verdictColours[verdictSame], fmt.Sprintf("%d same", s.Same)),
 		p.paint(verdictColours[verdictMissing], fmt.Sprintf("%d missing on new", s.MissingOnNew)),
 		p.paint(verdictColours[verdictDifferent], fmt.Sprintf("%d different", s.Different)),
@@ -884,7 +810,7 @@ func writeDiffTable(w io.Writer, rep *diffReport, p gridPainter) error {
 		p.paint(verdictColours[verdictUnanswered], fmt.Sprintf("%d unanswered", s.Unanswered)),
 		s.Reference, s.NotShown)
 	if len(rep.Notes) > 0 {
-		fmt.Fprintln(w, p.paint(gridBold, "Notes:"))
+		fmt.Fprintln(w, p.paint(ansiBold, "Notes:"))
 		for _, n := range rep.Notes {
 			fmt.Fprintf(w, "  - %s\n", n)
 		}
@@ -902,15 +828,4 @@ func sideCell(rdata []string, status, detail string) string {
 		return "(no answer: " + detail + ")"
 	}
 	return "(" + strings.ToUpper(status) + ")"
-}
-
-// networkWords says where the servers were asked, for the header line.
-func networkWords(n string) string {
-	switch n {
-	case "lab":
-		return "nstrace lab network (simulated, offline)"
-	case "internet", "":
-		return "on the Internet"
-	}
-	return n
 }

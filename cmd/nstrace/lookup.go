@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -31,11 +29,8 @@ var lookupOrder = []uint16{dns.TypeCNAME, dns.TypeA, dns.TypeAAAA, dns.TypeMX, d
 
 func lookupCommand(e *env) *cli.Command {
 	flags := withoutFlags(resolverFlags(), "dnssec", "trust-anchor")
-	flags = append(flags,
-		&cli.StringFlag{Name: "resolver", Usage: "ask the recursive resolver at `ADDR` (IP or IP:port, RD=1) what it has, instead of the name's own servers"},
-		&cli.StringFlag{Name: "format", Aliases: []string{"o"}, Value: "table", Usage: fmt.Sprintf("output `FORMAT`: %v", listFormats)},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
-	)
+	flags = append(flags, &cli.StringFlag{Name: "resolver", Usage: "ask the recursive resolver at `ADDR` (IP or IP:port, RD=1) what it has, instead of the name's own servers"})
+	flags = append(flags, reportFlags()...)
 	return &cli.Command{
 		Name:      "lookup",
 		Usage:     "every common record of a name, from its authoritative servers, in one table",
@@ -95,26 +90,13 @@ type typeResult struct {
 }
 
 func runLookup(c *cli.Context, e *env) error {
-	format := c.String("format")
-	if !slices.Contains(listFormats, format) {
-		return usageError("unknown --format %q: choose one of %s", format, strings.Join(listFormats, ", "))
-	}
-	args := c.Args().Slice()
-	for _, a := range args {
-		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			return usageError("flag %s comes after the name: put flags before the name", a)
-		}
-	}
-	if len(args) != 1 {
-		return usageError("lookup takes one name: nstrace lookup NAME")
-	}
-	name, err := parseName(args[0])
+	name, err := nameArg(c, "name", "nstrace lookup NAME")
 	if err != nil {
 		return err
 	}
 	var recursive netip.AddrPort
 	if c.IsSet("resolver") {
-		if recursive, err = lookupResolverAddr(c.String("resolver")); err != nil {
+		if recursive, err = parseResolverAddr(c.String("resolver")); err != nil {
 			return err
 		}
 	}
@@ -175,17 +157,8 @@ func runLookup(c *cli.Context, e *env) error {
 	slices.SortStableFunc(rep.Records, func(a, b lookupRecord) int {
 		return slices.Index(lookupOrder, dns.StringToType[a.Type]) - slices.Index(lookupOrder, dns.StringToType[b.Type])
 	})
-	var werr error
-	if format == "json" {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		werr = enc.Encode(rep)
-	} else {
-		werr = writeLookupTable(e.stdout, rep, gridPainter(e.colour(c, e.stdout)))
-	}
-	if werr != nil {
-		return &exitError{code: ExitFailed, err: fmt.Errorf("writing output: %w", werr)}
+	if err := writeReport(c, e, rep); err != nil {
+		return err
 	}
 	if c.Context.Err() != nil {
 		return &exitError{code: ExitInterrupted, err: fmt.Errorf("interrupted: the records so far are above")}
@@ -197,17 +170,6 @@ func runLookup(c *cli.Context, e *env) error {
 		return silentExit(ExitFailed)
 	}
 	return nil
-}
-
-// lookupResolverAddr reads --resolver: an IP address, or IP:port.
-func lookupResolverAddr(s string) (netip.AddrPort, error) {
-	if ap, err := netip.ParseAddrPort(s); err == nil && ap.Port() != 0 {
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
-	}
-	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
-		return netip.AddrPortFrom(a.Unmap(), 53), nil
-	}
-	return netip.AddrPort{}, usageError("--resolver %q: want an IP address or IP:port, such as 192.0.2.53 or [2001:db8::53]:5353", s)
 }
 
 // serverAt is the server a record came from.
@@ -270,13 +232,9 @@ func resolveType(ctx context.Context, r *resolver.Resolver, seen *serverIndex, n
 
 func newLookupRecord(rr dns.RR, server string, addr netip.AddrPort) lookupRecord {
 	h := rr.Header()
-	rec := lookupRecord{Type: dns.TypeToString[h.Rrtype], Name: strings.ToLower(h.Name), TTL: h.Ttl,
-		Data: strings.TrimPrefix(rr.String(), h.String()), Server: server}
+	rec := lookupRecord{Type: dns.TypeToString[h.Rrtype], Name: strings.ToLower(h.Name), TTL: h.Ttl, Data: rdataText(rr), Server: server}
 	if addr.IsValid() {
-		rec.Address = addr.Addr().String()
-		if addr.Port() != 53 {
-			rec.Address = addr.String()
-		}
+		rec.Address = addrString(addr)
 	}
 	return rec
 }
@@ -284,13 +242,7 @@ func newLookupRecord(rr dns.RR, server string, addr netip.AddrPort) lookupRecord
 // lookupRecursive asks a recursive resolver (RD=1) for name/qtype over UDP,
 // over TCP after TC=1, with the configured timeout and retries.
 func lookupRecursive(ctx context.Context, t resolver.Transport, cfg resolver.Config, server netip.AddrPort, name string, qtype uint16) typeResult {
-	q := new(dns.Msg)
-	q.Id = uint16(rand.Uint32())
-	q.RecursionDesired = true
-	q.Question = []dns.Question{{Name: name, Qtype: qtype, Qclass: dns.ClassINET}}
-	if cfg.EDNSSize > 0 {
-		q.SetEdns0(cfg.EDNSSize, false)
-	}
+	q := recursiveQuery(name, qtype, cfg.EDNSSize)
 	out := typeResult{}
 	fail := func(reason, detail string, stop bool) typeResult {
 		out.status, out.stop = "failed", stop
@@ -373,12 +325,13 @@ func rcodeWord(rc int) string {
 	return "RCODE" + strconv.Itoa(rc)
 }
 
-func writeLookupTable(w io.Writer, rep *lookupReport, p gridPainter) error {
+// writeTable writes the records as a table, then the status of the name.
+func (rep *lookupReport) writeTable(w io.Writer, p painter) error {
 	source := networkWords(rep.Network)
 	if rep.Resolver != "" {
 		source = "recursive resolver " + rep.Resolver + " (RD=1), " + source
 	}
-	fmt.Fprintf(w, "%s %s %s\n", p.paint(gridBold, rep.Name), p.paint(gridDim, "·"), p.paint(gridDim, source))
+	fmt.Fprintf(w, "%s %s %s\n", p.paint(ansiBold, rep.Name), p.paint(ansiDim, "·"), p.paint(ansiDim, source))
 	var rows [][]string
 	for _, r := range rep.Records {
 		server := r.Server
@@ -398,22 +351,18 @@ func writeLookupTable(w io.Writer, rep *lookupReport, p gridPainter) error {
 		if rep.Zone != "" {
 			from = " (the zone " + rep.Zone + " says so)"
 		}
-		fmt.Fprintf(w, "%s %s\n", p.paint(gridBold, "Status:"), p.paint(gridYellow, "NXDOMAIN: "+rep.Name+" does not exist"+from))
+		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Status:"), p.paint(ansiYellow, "NXDOMAIN: "+rep.Name+" does not exist"+from))
 	case "failed":
-		fmt.Fprintf(w, "%s %s\n", p.paint(gridBold, "Status:"), p.paint(gridRed, "failed: no type could be resolved"))
+		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Status:"), p.paint(ansiRed, "failed: no type could be resolved"))
 	default:
 		if len(rep.NoData) > 0 {
 			fmt.Fprintf(w, "No records (NODATA): %s\n", strings.Join(rep.NoData, ", "))
 		}
-		fmt.Fprintf(w, "%s %s\n", p.paint(gridBold, "Status:"), p.paint(gridGreen, "the name exists"))
+		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Status:"), p.paint(ansiGreen, "the name exists"))
 	}
 	for _, e := range rep.Errors {
-		fmt.Fprintf(w, "%s %s %s: %s\n", p.paint(gridRed, "✗"), e.Type, e.Reason, e.Detail)
+		fmt.Fprintf(w, "%s %s %s: %s\n", p.paint(ansiRed, "✗"), e.Type, e.Reason, e.Detail)
 	}
-	if rep.Queries == 1 {
-		fmt.Fprintln(w, "1 query")
-	} else {
-		fmt.Fprintf(w, "%d queries\n", rep.Queries)
-	}
+	fmt.Fprintf(w, "%d %s\n", rep.Queries, plural(rep.Queries, "query", "queries"))
 	return nil
 }

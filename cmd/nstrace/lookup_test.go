@@ -99,9 +99,9 @@ func TestLookupUsageErrors(t *testing.T) {
 		{"no name", []string{}, "lookup takes one name"},
 		{"two names", []string{"a.com", "b.com"}, "lookup takes one name"},
 		{"bad name", []string{"a..com"}, "empty label"},
-		{"resolver not an address", []string{"--resolver", "dns.example", "a.com"}, `--resolver "dns.example": want an IP address or IP:port`},
-		{"resolver bad port", []string{"--resolver", "192.0.2.1:99999", "a.com"}, "want an IP address or IP:port"},
-		{"resolver short", []string{"--resolver", "1.2.3", "a.com"}, "want an IP address or IP:port"},
+		{"resolver not an address", []string{"--resolver", "dns.example", "a.com"}, `--resolver "dns.example": not an IP address (want an IP address, IP:port or [IPv6]:port`},
+		{"resolver bad port", []string{"--resolver", "192.0.2.1:99999", "a.com"}, `--resolver "192.0.2.1:99999": port 99999 is out of range (1-65535)`},
+		{"resolver short", []string{"--resolver", "1.2.3", "a.com"}, `--resolver "1.2.3": not an IP address`},
 		{"unknown format", []string{"--format", "tree", "a.com"}, `unknown --format "tree"`},
 		{"flag after name", []string{"a.com", "--format", "json"}, "put flags before the name"},
 	} {

@@ -50,8 +50,8 @@ func TestSigningDeterministic(t *testing.T) {
 			t.Errorf("zone %s: two loads give different records", name)
 		}
 	}
-	if got := len(signedZones(w1)); got != 14 {
-		t.Errorf("%d signed zones, want 14", got)
+	if got := len(signedZones(w1)); got != 15 {
+		t.Errorf("%d signed zones, want 15", got)
 	}
 }
 
@@ -165,8 +165,8 @@ func TestDSMatchesChild(t *testing.T) {
 			}
 		}
 	}
-	if found != 14 {
-		t.Errorf("%d DS RRsets, want 14 (com, net, org, 11 below com and net)", found)
+	if found != 15 {
+		t.Errorf("%d DS RRsets, want 15 (com, net, org, 12 below com and net)", found)
 	}
 }
 

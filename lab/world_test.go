@@ -214,6 +214,7 @@ func TestDefaultDomains(t *testing.T) {
 		{"nope.badnsec3.com.", ExpectNXDomain, "NSEC_PROOF_INVALID"},
 		{"www.ed448.com.", ExpectNoError, "DNSSEC_UNSUPPORTED_ALGORITHM"},
 		{"www.expiresoon.com.", ExpectNoError, ""},
+		{"www.stalesig.com.", ExpectNoError, "RRSIG_EXPIRED"},
 	}
 	got := w.Domains()
 	if len(got) != len(want) {
@@ -221,7 +222,7 @@ func TestDefaultDomains(t *testing.T) {
 	}
 	zones := w.ZoneNames()
 	for i, d := range got {
-		if wantDNSSEC := i >= len(want)-14; d.DNSSEC != wantDNSSEC {
+		if wantDNSSEC := i >= len(want)-15; d.DNSSEC != wantDNSSEC {
 			t.Errorf("%s: DNSSEC %v, want %v", d.Name, d.DNSSEC, wantDNSSEC)
 		}
 		if d.Name != want[i].name || d.Type != "A" || d.Expect != want[i].expect || strings.Join(d.Findings, ",") != want[i].findings {

@@ -70,6 +70,7 @@ func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) Resul
 	q := question{dns.CanonicalName(name), qtype}
 	out := rn.resolve(ctx, q, 0, PurposeQuery, 0, nil, nil)
 	rn.late.Wait()
+	rn.validateServers()
 	return Result{Outcome: out, Queries: int(rn.queries.Load())}
 }
 
@@ -242,6 +243,13 @@ type run struct {
 	steps       atomic.Int64
 	resolutions atomic.Int64
 	late        sync.WaitGroup // exchanges still running after their step moved on
+
+	// With DNSSEC: every server's data reply, by step, and the steps whose
+	// data was validated; each server's reply is checked once the
+	// resolution is over (see validateServers).
+	replyMu   sync.Mutex
+	replies   map[int][]serverReply
+	dataSteps []dataStep
 }
 
 // servers is the NS set of a zone and the addresses known for its names.
@@ -875,6 +883,9 @@ func (rn *run) exchange(ctx context.Context, step int, zone string, q question, 
 			}
 		}
 		rn.obs.Observe(Exchanged{Step: step, Server: t.name, Addr: t.addr, Proto: proto, Attempt: attempt, RTT: rtt, Response: resp})
+		if rn.cfg.DNSSEC {
+			rn.keepReply(step, t, resp)
+		}
 		res.resp, res.rtt = resp, int64(rtt)
 		switch {
 		case resp.Kind == KindTruncated:

@@ -3,6 +3,7 @@ package resolver
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -330,6 +331,9 @@ func (rn *run) validateCut(ctx context.Context, step int, zone string, depth int
 func (rn *run) validateStep(ctx context.Context, step int, zone string, q question, resp Response, depth int, stack []question) Verdict {
 	zone = dataZone(zone, q, resp)
 	zs, _ := rn.keysFor(ctx, zone, step, depth, stack)
+	rn.replyMu.Lock()
+	rn.dataSteps = append(rn.dataSteps, dataStep{step, zone, q})
+	rn.replyMu.Unlock()
 	what, v, inherited := rn.validateData(zs, q, resp)
 	if what == "" {
 		return Verdict{}
@@ -392,4 +396,68 @@ func dataZone(zone string, q question, resp Response) string {
 		}
 	}
 	return zone
+}
+
+// ValidatedServer is the DNSSEC verdict of one server's reply at a step
+// whose data was validated (Config.DNSSEC): the reply the resolution used
+// has its verdict in Validated; this says it of every server, so that a
+// server that serves a stale or broken signed copy is named. It comes
+// after the resolution's other events.
+type ValidatedServer struct {
+	Step    int
+	Server  string
+	Addr    netip.AddrPort
+	Zone    string
+	Verdict Verdict
+}
+
+func (ValidatedServer) event() {}
+
+type serverReply struct {
+	t    target
+	resp Response
+}
+
+type dataStep struct {
+	step int
+	zone string
+	q    question
+}
+
+// keepReply keeps a server's reply that carries data (an answer, CNAME,
+// NXDOMAIN or NODATA) until the resolution is over.
+func (rn *run) keepReply(step int, t target, resp Response) {
+	switch resp.Kind {
+	case KindAnswer, KindCNAME, KindNXDomain, KindNoData:
+	default:
+		return
+	}
+	rn.replyMu.Lock()
+	defer rn.replyMu.Unlock()
+	if rn.replies == nil {
+		rn.replies = map[int][]serverReply{}
+	}
+	rn.replies[step] = append(rn.replies[step], serverReply{t, resp})
+}
+
+// validateServers checks, once every late reply is in, each server's data
+// reply at the steps whose data was validated, with the keys of the zone
+// that signed it, and reports each verdict.
+func (rn *run) validateServers() {
+	rn.replyMu.Lock()
+	steps, replies := rn.dataSteps, rn.replies
+	rn.replyMu.Unlock()
+	for _, ds := range steps {
+		zs, ok := rn.cache.zoneSecurity(ds.zone)
+		if !ok {
+			continue
+		}
+		for _, r := range replies[ds.step] {
+			_, v, inherited := rn.validateData(zs, ds.q, r.resp)
+			if inherited {
+				v.Code = ""
+			}
+			rn.obs.Observe(ValidatedServer{Step: ds.step, Server: r.t.name, Addr: r.t.addr, Zone: ds.zone, Verdict: v})
+		}
+	}
 }

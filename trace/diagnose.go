@@ -131,6 +131,12 @@ func (d *diagnosis) step(s Step, parent string, mainPath bool) {
 			f.detail = strings.TrimPrefix(srv.Detail, "bad response: ")
 			d.add(CodeBadResponse, f, ev)
 		}
+		if v := srv.DNSSEC; v != nil && v.Code != "" {
+			// the same key as the step's own DNSSEC finding for the
+			// chosen server: one finding, each server that shows it
+			f := facts{zone: v.Zone, server: srv.Name, address: srv.Address, detail: v.Reason, parent: parentOf(v.Zone)}
+			d.add(v.Code, f, Evidence{Step: s.ID, Server: srv.Name, Address: srv.Address, Asked: asked, Got: v.State + ": " + v.Reason})
+		}
 		if len(srv.Ignored) > 0 && srv.Kind != "lame" { // a bad referral's records are all out of bailiwick: LAME or REFERRAL_LOOP says it
 			f.names = nil
 			for _, r := range srv.Ignored {

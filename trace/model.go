@@ -174,6 +174,18 @@ type Server struct {
 	// Ignored are records outside the server's bailiwick: never cached or used.
 	Ignored  []Record  `json:"ignored,omitempty"`
 	Attempts []Attempt `json:"attempts,omitempty"` // every attempt, when there was more than one
+	// DNSSEC is the verdict on this server's own reply, at a step whose
+	// data was validated (--dnssec): a server that serves a stale or
+	// broken signed copy next to good ones is named here.
+	DNSSEC *ServerDNSSEC `json:"dnssec,omitempty"`
+}
+
+// ServerDNSSEC is the DNSSEC verdict on one server's reply.
+type ServerDNSSEC struct {
+	State  string `json:"state"`
+	Zone   string `json:"zone"`
+	Code   string `json:"code,omitempty"`
+	Reason string `json:"reason"`
 }
 
 // Attempt is one query to a server: retries after a timeout, and the TCP

@@ -39,6 +39,7 @@ type stepNode struct {
 type serverNode struct {
 	s        Server
 	attempts []resolver.Exchanged
+	dnssec   *ServerDNSSEC
 }
 
 // NewRecorder returns an empty Recorder.
@@ -101,6 +102,14 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			st.chosen = e.Addr
 		}
 		fillResponse(&st.s, e.Response)
+	case resolver.ValidatedServer:
+		st, ok := rec.steps[e.Step]
+		if !ok {
+			return
+		}
+		if sn, ok := st.servers[e.Addr]; ok {
+			sn.dnssec = &ServerDNSSEC{State: e.Verdict.State.String(), Zone: e.Zone, Code: e.Verdict.Code, Reason: e.Verdict.Reason}
+		}
 	case resolver.Validated:
 		st, ok := rec.steps[e.Step]
 		if !ok {
@@ -190,6 +199,7 @@ func (rec *Recorder) build(n *resNode, prefix string) Resolution {
 		})
 		for _, a := range addrs {
 			srv := server(st.servers[a].attempts)
+			srv.DNSSEC = st.servers[a].dnssec
 			srv.Chosen = a == st.chosen
 			s.Servers = append(s.Servers, srv)
 		}

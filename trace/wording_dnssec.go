@@ -28,35 +28,35 @@ var dnssecWordings = map[string]wording{
 		}},
 	CodeRRSIGExpired: {SeverityError, FixAtChild,
 		func(f facts) string {
-			return fmt.Sprintf("The signatures of %s have expired: %s. Validating resolvers reject the data as bogus and answer SERVFAIL. Signatures are only valid for a period: the zone must be re-signed before it ends.", f.zone, f.detail)
+			return fmt.Sprintf("The signatures of %s%s have expired: %s. Validating resolvers reject the data as bogus and answer SERVFAIL. Signatures are only valid for a period: the zone must be re-signed before it ends.", f.zone, servedBy(f), f.detail)
 		},
 		func(f facts) string {
 			return fmt.Sprintf("Re-sign %s and make sure re-signing runs automatically (the signer's cron job or inline signing), well before the signatures' expiration; then reload every server of the zone.", f.zone)
 		}},
 	CodeRRSIGNotYetValid: {SeverityError, FixAtChild,
 		func(f facts) string {
-			return fmt.Sprintf("The signatures of %s are not valid yet: %s. Validating resolvers reject the data as bogus. The signer's clock is probably ahead, or the zone was signed with a future inception time.", f.zone, f.detail)
+			return fmt.Sprintf("The signatures of %s%s are not valid yet: %s. Validating resolvers reject the data as bogus. The signer's clock is probably ahead, or the zone was signed with a future inception time.", f.zone, servedBy(f), f.detail)
 		},
 		func(f facts) string {
 			return fmt.Sprintf("Check the clock of the machine that signs %s (NTP), re-sign the zone with an inception time in the past, and reload its servers.", f.zone)
 		}},
 	CodeRRSIGInvalid: {SeverityError, FixAtChild,
 		func(f facts) string {
-			return fmt.Sprintf("A signature in %s does not verify: %s. The data was changed after it was signed, or signed with another key than the one published. Validating resolvers answer SERVFAIL.", f.zone, f.detail)
+			return fmt.Sprintf("A signature in %s%s does not verify: %s. The data was changed after it was signed, or signed with another key than the one published. Validating resolvers answer SERVFAIL.", f.zone, servedBy(f), f.detail)
 		},
 		func(f facts) string {
 			return fmt.Sprintf("Re-sign %s from its current data (never edit a signed zone file by hand), and check that every server of the zone serves the same signed version.", f.zone)
 		}},
 	CodeRRSIGMissing: {SeverityError, FixAtChild,
 		func(f facts) string {
-			return fmt.Sprintf("%s is signed, yet some of its data comes without a usable signature: %s. Validating resolvers treat it as bogus.", f.zone, f.detail)
+			return fmt.Sprintf("%s is signed, yet some of its data%s comes without a usable signature: %s. Validating resolvers treat it as bogus.", f.zone, servedBy(f), f.detail)
 		},
 		func(f facts) string {
 			return fmt.Sprintf("Re-sign %s completely and reload every server; a server that serves an unsigned copy of a signed zone must get the signed one (zone transfer, or its signing configuration).", f.zone)
 		}},
 	CodeNSECProofInvalid: {SeverityError, FixAtChild,
 		func(f facts) string {
-			return fmt.Sprintf("%s denies that something exists, but its NSEC/NSEC3 records do not prove it: %s. A validating resolver cannot tell the denial from an attack and answers SERVFAIL.", f.zone, f.detail)
+			return fmt.Sprintf("%s denies that something exists, but its NSEC/NSEC3 records%s do not prove it: %s. A validating resolver cannot tell the denial from an attack and answers SERVFAIL.", f.zone, servedBy(f), f.detail)
 		},
 		func(f facts) string {
 			return fmt.Sprintf("Re-sign %s so that its NSEC or NSEC3 chain is complete and current (the signer rebuilds it), and check that all its servers serve the same version.", f.zone)
@@ -68,4 +68,13 @@ var dnssecWordings = map[string]wording{
 		func(f facts) string {
 			return fmt.Sprintf("Nothing is broken. To be validated everywhere, sign %s with a widely supported algorithm: 13 (ECDSA P-256) or 8 (RSA/SHA-256), as RFC 8624 recommends.", f.zone)
 		}},
+}
+
+// servedBy names the server whose reply a DNSSEC finding is about, when it
+// is about one server's reply rather than the zone's keys.
+func servedBy(f facts) string {
+	if f.server == "" {
+		return ""
+	}
+	return " as " + who(f) + " serves it"
 }

@@ -800,9 +800,12 @@ type exchangeResult struct {
 // whole wave and takes the fastest, so that traces do not depend on
 // goroutine scheduling.
 func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, targets []target) (*exchangeResult, []exchangeResult, int) {
-	results := make(chan exchangeResult, len(targets))
+	// Each exchange writes its own slot and sends only its index: the
+	// results are not copied through the channel.
+	slots := make([]exchangeResult, len(targets))
+	done := make(chan int, len(targets))
 	var best *exchangeResult
-	var all []exchangeResult
+	all := make([]exchangeResult, 0, len(targets))
 	for start := 0; start < len(targets); start += rn.cfg.MaxInFlight {
 		end := min(start+rn.cfg.MaxInFlight, len(targets))
 		// Each exchange of the wave reserves its queries (the first, its
@@ -815,17 +818,19 @@ func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, ta
 		}
 		for i := start; i < end; i++ {
 			if allowances[i-start] == 0 {
-				results <- exchangeResult{idx: i, t: targets[i], resp: Response{Kind: KindError, Rcode: -1, Detail: "not asked: " + stopDetail[ReasonQueryBudget]}}
+				slots[i] = exchangeResult{idx: i, t: targets[i], resp: Response{Kind: KindError, Rcode: -1, Detail: "not asked: " + stopDetail[ReasonQueryBudget]}}
+				done <- i
 				continue
 			}
 			rn.late.Add(1)
 			go func() {
 				defer rn.late.Done()
-				results <- rn.exchange(ctx, step, zone, q, i, targets[i], allowances[i-start])
+				slots[i] = rn.exchange(ctx, step, zone, q, i, targets[i], allowances[i-start])
+				done <- i
 			}()
 		}
 		for range end - start {
-			r := <-results
+			r := slots[<-done]
 			all = append(all, r)
 			if r.resp.Kind.Usable() && (best == nil || r.rtt < best.rtt || (r.rtt == best.rtt && r.idx < best.idx)) {
 				best = &r

@@ -20,9 +20,10 @@ import (
 // records. Every query is recorded; the findings cover all of it.
 func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Options) *Trace {
 	name = dns.CanonicalName(name)
-	t := Run(ctx, r, name, dns.TypeSOA, opts)
+	t := runUndiagnosed(ctx, r, name, dns.TypeSOA, opts)
 	zone, parent, ok := zoneOf(t)
 	if !ok {
+		t.Findings = Diagnose(t)
 		return t // the trace never reached the zone: its findings say why
 	}
 	c := &Check{Zone: zone, Parent: parent, ParentNS: []Record{}, Glue: []Record{}, ChildNS: []Record{}, Lookups: []Resolution{}, Probes: []Step{}}
@@ -133,7 +134,7 @@ func (ck *checker) targets(names []string) []resolver.Target {
 			ck.c.LookupsSkipped++ // too many NS names to look them all up: glue, if any, is used as it is
 		} else if !isAddressName(n) && !ck.looked(n) {
 			for _, typ := range ck.families() {
-				l := Run(ck.ctx, ck.r, n, typ, ck.opts)
+				l := runUndiagnosed(ck.ctx, ck.r, n, typ, ck.opts)
 				prefix := fmt.Sprintf("L%d.", len(ck.c.Lookups)+1)
 				renumber(&l.Resolution, prefix)
 				ck.c.Lookups = append(ck.c.Lookups, l.Resolution)

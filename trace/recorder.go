@@ -31,15 +31,26 @@ type resNode struct {
 type stepNode struct {
 	id       int
 	s        Step
-	servers  map[netip.AddrPort]*serverNode
+	servers  []*serverNode // a step asks a few servers: a slice beats a map
 	children []*resNode
 	chosen   netip.AddrPort
 }
 
 type serverNode struct {
+	addr     netip.AddrPort
 	s        Server
 	attempts []resolver.Exchanged
 	dnssec   *ServerDNSSEC
+}
+
+// server returns the node of the server at addr, if it was asked.
+func (st *stepNode) server(addr netip.AddrPort) (*serverNode, bool) {
+	for _, sn := range st.servers {
+		if sn.addr == addr {
+			return sn, true
+		}
+	}
+	return nil, false
 }
 
 // NewRecorder returns an empty Recorder.
@@ -61,7 +72,7 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			rec.top = n
 		}
 	case resolver.StepStarted:
-		n := &stepNode{id: e.Step, servers: map[netip.AddrPort]*serverNode{}}
+		n := &stepNode{id: e.Step}
 		n.s = Step{Zone: e.Zone, Name: e.Name, FullName: e.FullName, Type: typeName(e.Type), Cache: Cache{State: "miss"}}
 		rec.steps[e.Step] = n
 		if r, ok := rec.resolutions[e.Resolution]; ok {
@@ -72,10 +83,11 @@ func (rec *Recorder) Observe(e resolver.Event) {
 		if !ok {
 			return
 		}
-		sn, ok := st.servers[e.Addr]
+		sn, ok := st.server(e.Addr)
 		if !ok {
 			sn = &serverNode{}
-			st.servers[e.Addr] = sn
+			sn.addr = e.Addr
+			st.servers = append(st.servers, sn)
 		}
 		sn.attempts = append(sn.attempts, e)
 	case resolver.StepFinished:
@@ -107,7 +119,7 @@ func (rec *Recorder) Observe(e resolver.Event) {
 		if !ok {
 			return
 		}
-		if sn, ok := st.servers[e.Addr]; ok {
+		if sn, ok := st.server(e.Addr); ok {
 			sn.dnssec = &ServerDNSSEC{State: e.Verdict.State.String(), Zone: e.Zone, Code: e.Verdict.Code, Reason: e.Verdict.Reason}
 		}
 	case resolver.Validated:
@@ -186,21 +198,16 @@ func (rec *Recorder) build(n *resNode, prefix string) Resolution {
 		s := st.s
 		s.ID = fmt.Sprintf("%s%d", prefix, i+1)
 		s.Servers = make([]Server, 0, len(st.servers))
-		addrs := make([]netip.AddrPort, 0, len(st.servers))
-		for a := range st.servers {
-			addrs = append(addrs, a)
-		}
-		slices.SortFunc(addrs, func(a, b netip.AddrPort) int {
-			na, nb := st.servers[a].attempts[0].Server, st.servers[b].attempts[0].Server
-			if c := strings.Compare(na, nb); c != 0 {
+		slices.SortFunc(st.servers, func(a, b *serverNode) int {
+			if c := strings.Compare(a.attempts[0].Server, b.attempts[0].Server); c != 0 {
 				return c
 			}
-			return a.Compare(b)
+			return a.addr.Compare(b.addr)
 		})
-		for _, a := range addrs {
-			srv := server(st.servers[a].attempts)
-			srv.DNSSEC = st.servers[a].dnssec
-			srv.Chosen = a == st.chosen
+		for _, sn := range st.servers {
+			srv := server(sn.attempts)
+			srv.DNSSEC = sn.dnssec
+			srv.Chosen = sn.addr == st.chosen
 			s.Servers = append(s.Servers, srv)
 		}
 		slices.SortFunc(st.children, func(a, b *resNode) int { return a.id - b.id })
@@ -340,6 +347,14 @@ type Options struct {
 // Run resolves name/qtype with r (its cache, transport and limits; its
 // Observer is replaced for this run) and returns the trace.
 func Run(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, opts Options) *Trace {
+	t := runUndiagnosed(ctx, r, name, qtype, opts)
+	t.Findings = Diagnose(t)
+	return t
+}
+
+// runUndiagnosed is Run without the diagnosis, for the check, which diagnoses
+// the whole of what it asked once, at the end.
+func runUndiagnosed(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, opts Options) *Trace {
 	rec := NewRecorder()
 	rr := *r
 	rr.Observer = rec
@@ -350,7 +365,6 @@ func Run(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, o
 		t.Question = Question{Name: dns.CanonicalName(name), Type: typeName(qtype)}
 		t.Outcome = outcome(res.Outcome)
 	}
-	t.Findings = Diagnose(t)
 	return t
 }
 

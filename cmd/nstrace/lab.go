@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -114,6 +115,11 @@ func runLabServe(c *cli.Context, e *env) error {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("lab serve: %w", err)}
 	}
 	defer l.Close()
+	rs, err := serveRecursors(w, port)
+	if err != nil {
+		return &exitError{code: ExitFailed, err: fmt.Errorf("lab serve: %w", err)}
+	}
+	defer rs.Close()
 	addrs := l.Addrs()
 	fmt.Fprintf(e.stdout, "nstrace lab: %d servers listening on port %d (UDP and TCP), %s to %s\n", len(addrs)/1, port, addrs[0].Addr(), addrs[len(addrs)-1].Addr())
 	fmt.Fprintf(e.stdout, "hints file: %s\n", path)
@@ -121,6 +127,15 @@ func runLabServe(c *cli.Context, e *env) error {
 	fmt.Fprintf(e.stdout, "try:  nstrace trace --hints %s --port %d -4 mydomain.com\n", path, port)
 	fmt.Fprintf(e.stdout, "      nstrace trace --hints %s --port %d -4 --dnssec --trust-anchor %s www.secure.com\n", path, port, anchor)
 	fmt.Fprintf(e.stdout, "      dig +norecurse @%s -p %d mydomain.com\n", addrs[0].Addr(), port)
+	if len(rs.addrs) > 0 {
+		var list []string
+		for i, a := range rs.addrs {
+			list = append(list, fmt.Sprintf("%s %s", rs.names[i], a.Addr()))
+		}
+		fmt.Fprintf(e.stdout, "recursive resolvers (RD=1, the lab's recursors, on the same port): %s\n", strings.Join(list, ", "))
+		fmt.Fprintf(e.stdout, "      dig @%s -p %d www.mydomain.com\n", rs.addrs[0].Addr(), port)
+		fmt.Fprintf(e.stdout, "      nstrace compare --hints %s --port %d -4 --resolver %s www.mydomain.com\n", path, port, rs.addrs[len(rs.addrs)/2])
+	}
 	fmt.Fprintln(e.stdout, "Ctrl-C stops.")
 	<-c.Context.Done()
 	return nil

@@ -21,7 +21,10 @@ import (
 //     control, with its pid, log, zone list and xfrd state files in the
 //     same directory, and absolute zonefile paths; minimal-responses is
 //     on, so that NSD, like the lab, adds neither the zone's NS RRset to
-//     answers nor additional data other than the glue of referrals;
+//     answers nor additional data other than the glue of referrals; a
+//     zone with the option axfr gets "provide-xfr: 127.0.0.0/8 NOKEY",
+//     so that NSD, like the lab, gives it by AXFR to any client (every lab
+//     address is in 127.0.0.0/8), and refuses the transfer of the others;
 //   - one zone file per zone it serves, of the variant it serves (the
 //     root zone is root.zone, the others NAME.zone), each record fully
 //     qualified, the SOA first.
@@ -141,6 +144,9 @@ func exportServer(s *server, root string, port int) (string, error) {
 			return "", err
 		}
 		fmt.Fprintf(&b, "zone:\n\tname: \"%s\"\n\tzonefile: \"%s\"\n", z.name, path)
+		if z.axfr {
+			b.WriteString(nsdProvideXFR)
+		}
 	}
 	conf := filepath.Join(dir, "nsd.conf")
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
@@ -148,6 +154,12 @@ func exportServer(s *server, root string, port int) (string, error) {
 	}
 	return conf, nil
 }
+
+// nsdProvideXFR is the line of an nsd.conf zone: clause that lets any
+// loopback client transfer the zone (AXFR over TCP, without TSIG), as the
+// lab does for a zone with the option axfr. NSD refuses a transfer that no
+// provide-xfr line allows.
+const nsdProvideXFR = "\tprovide-xfr: 127.0.0.0/8 NOKEY\n"
 
 // zoneText renders a zone in master-file syntax: a comment header, the
 // SOA, then every other record, fully qualified.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -149,4 +150,80 @@ func readServersTxt(t *testing.T, dir string) map[string]string {
 		confs[f[0]] = f[2]
 	}
 	return confs
+}
+
+// TestExportAXFR checks that the zones with the option axfr, and only
+// those, let loopback clients transfer them: in nsd.conf a provide-xfr
+// line in the zone's zone: clause (NSD refuses a transfer no line allows).
+// In the default world that is mydomain.com as ns1.hostingprovider.com
+// serves it, and not the copy of ns1.newdns.net (mydomain.com@new).
+func TestExportAXFR(t *testing.T) {
+	w := mustDefault(t)
+	dir := t.TempDir()
+	if err := Export(w, dir, 15353); err != nil {
+		t.Fatal(err)
+	}
+	clauses := 0
+	for _, s := range w.servers {
+		if s.behaviour.Kind != BehaviourOK {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, trimDot(s.name), "nsd.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		for _, z := range s.zones {
+			clause := zoneClause(text, "zone:\n\tname: \""+z.name+"\"\n", "zone:\n")
+			if clause == "" {
+				t.Fatalf("%s: nsd.conf has no zone: clause for %s", s.name, z.name)
+			}
+			if got := strings.Contains(clause, "\tprovide-xfr: 127.0.0.0/8 NOKEY\n"); got != z.axfr {
+				t.Errorf("%s: zone %s (axfr %v): provide-xfr %v in\n%s", s.name, z.name, z.axfr, got, clause)
+			}
+		}
+		clauses += strings.Count(text, "provide-xfr:")
+	}
+	if clauses == 0 {
+		t.Error("no zone of the default world may be transferred")
+	}
+	if check, err := exec.LookPath("nsd-checkconf"); err == nil {
+		conf := filepath.Join(dir, "ns1.hostingprovider.com", "nsd.conf")
+		if out, err := exec.Command(check, conf).CombinedOutput(); err != nil {
+			t.Errorf("nsd-checkconf %s: %v\n%s", conf, err, out)
+		}
+	}
+	for _, tc := range []struct {
+		server, zone string
+		axfr         bool
+	}{
+		{"ns1.hostingprovider.com", "mydomain.com.", true},
+		{"ns2.hostingprovider.com", "mydomain.com.", true},
+		{"ns1.newdns.net", "mydomain.com.", false},
+		{"a.gtld-servers.net", "com.", false},
+	} {
+		data, err := os.ReadFile(filepath.Join(dir, tc.server, "nsd.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clause := zoneClause(string(data), "zone:\n\tname: \""+tc.zone+"\"\n", "zone:\n")
+		if got := strings.Contains(clause, "provide-xfr:"); got != tc.axfr {
+			t.Errorf("%s: zone %s: provide-xfr %v, want %v", tc.server, tc.zone, got, tc.axfr)
+		}
+	}
+}
+
+// zoneClause returns the part of a configuration text that starts with
+// start and ends before the next next (or at the end): one zone's clause.
+// It returns "" if text does not hold start.
+func zoneClause(text, start, next string) string {
+	i := strings.Index(text, start)
+	if i < 0 {
+		return ""
+	}
+	rest := text[i+len(start):]
+	if j := strings.Index(rest, next); j >= 0 {
+		rest = rest[:j]
+	}
+	return start + rest
 }

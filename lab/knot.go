@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,10 @@ import (
 //     rate limiting: that is mod-rrl), the extra semantic checks off (so
 //     that missingglue.com and the like load), zone files loaded whole
 //     and never written back, no journal, and absolute zone file paths;
+//     a zone with the option axfr gets the acl "lab-axfr" (action
+//     transfer from 127.0.0.0/8, defined only when some zone of the server
+//     has the option), so that Knot, like the lab, gives it by AXFR to any
+//     client, and refuses (NOTAUTH) the transfer of the others;
 //   - one zone file per zone it serves, of the variant it serves, exactly
 //     as Export writes them (the root zone is root.zone, the others
 //     NAME.zone).
@@ -55,6 +60,16 @@ func ExportKnot(w *World, dir string, port int) error {
 // final NUL included. knotd exits at once when it cannot bind its control
 // socket ("not enough space provided").
 const maxKnotSocketPath = 103
+
+// knotTransferACLID names the acl of knotTransferACL.
+const knotTransferACLID = "lab-axfr"
+
+// knotTransferACL is the acl section of a knot.conf whose server has a zone
+// with the option axfr: any loopback client (every lab address is in
+// 127.0.0.0/8) may transfer the zones that name it. Knot allows no
+// transfer that no acl of the zone allows.
+const knotTransferACL = "# Zone transfers (AXFR) for the zones with the option axfr only.\n" +
+	"acl:\n  - id: " + knotTransferACLID + "\n    address: 127.0.0.0/8\n    action: transfer\n"
 
 // exportKnotServer writes the directory of one server and returns the
 // absolute path of its knot.conf.
@@ -96,6 +111,9 @@ func exportKnotServer(s *server, root string, port int) (string, error) {
 	b.WriteString("    dnssec-signing: off\n")
 	b.WriteString("    # The zone files are the only source, and Knot never writes them.\n")
 	b.WriteString("    zonefile-load: whole\n    zonefile-sync: -1\n    journal-content: none\n")
+	if slices.ContainsFunc(s.zones, func(z *zone) bool { return z.axfr }) {
+		b.WriteString(knotTransferACL)
+	}
 	b.WriteString("zone:\n")
 	written := map[string]string{}
 	for _, z := range s.zones {
@@ -109,6 +127,9 @@ func exportKnotServer(s *server, root string, port int) (string, error) {
 			return "", err
 		}
 		fmt.Fprintf(&b, "  - domain: %s\n    file: %s\n", q(z.name), q(path))
+		if z.axfr {
+			fmt.Fprintf(&b, "    acl: %s\n", knotTransferACLID)
+		}
 	}
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		return "", err

@@ -609,3 +609,66 @@ func knotAny(got, m *dns.Msg) bool {
 	m.Answer = kept
 	return true
 }
+
+// TestExportKnotAXFR checks that the zones with the option axfr, and only
+// those, let loopback clients transfer them: in knot.conf an acl with
+// action transfer from 127.0.0.0/8, defined only by the servers of such a
+// zone and named by that zone only (Knot refuses a transfer no acl
+// allows). knotc conf-check is run by TestExportKnot.
+func TestExportKnotAXFR(t *testing.T) {
+	w := mustDefault(t)
+	dir := t.TempDir()
+	if err := ExportKnot(w, dir, 15353); err != nil {
+		t.Fatal(err)
+	}
+	const acl = "acl:\n  - id: lab-axfr\n    address: 127.0.0.0/8\n    action: transfer\n"
+	read := func(server string) string {
+		t.Helper()
+		data, err := os.ReadFile(filepath.Join(dir, server, "knot.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	for _, s := range w.servers {
+		if s.behaviour.Kind != BehaviourOK {
+			continue
+		}
+		text := read(trimDot(s.name))
+		some := slices.ContainsFunc(s.zones, func(z *zone) bool { return z.axfr })
+		if got := strings.Contains(text, acl); got != some {
+			t.Errorf("%s: acl defined %v, want %v", s.name, got, some)
+		}
+		if strings.Contains(text, acl) && strings.Index(text, acl) > strings.Index(text, "\nzone:\n") {
+			t.Errorf("%s: the acl comes after the zones that name it", s.name)
+		}
+		for _, z := range s.zones {
+			clause := zoneClause(text, "  - domain: \""+z.name+"\"\n", "  - domain: ")
+			if clause == "" {
+				t.Fatalf("%s: knot.conf has no zone %s", s.name, z.name)
+			}
+			if got := strings.Contains(clause, "    acl: lab-axfr\n"); got != z.axfr {
+				t.Errorf("%s: zone %s (axfr %v): acl %v in\n%s", s.name, z.name, z.axfr, got, clause)
+			}
+		}
+		if !strings.Contains(text, "    dnssec-signing: off\n") {
+			t.Errorf("%s: knot.conf lacks dnssec-signing: off", s.name)
+		}
+	}
+	for _, tc := range []struct {
+		server, zone string
+		axfr         bool
+	}{
+		{"ns1.hostingprovider.com", "mydomain.com.", true},
+		{"ns1.hostingprovider.com", "lame.com.", false},
+		{"ns1.newdns.net", "mydomain.com.", false},
+	} {
+		clause := zoneClause(read(tc.server), "  - domain: \""+tc.zone+"\"\n", "  - domain: ")
+		if got := strings.Contains(clause, "acl: lab-axfr"); got != tc.axfr {
+			t.Errorf("%s: zone %s: acl %v, want %v", tc.server, tc.zone, got, tc.axfr)
+		}
+	}
+	if strings.Contains(read("a.gtld-servers.net"), "acl:") {
+		t.Error("a.gtld-servers.net (no zone with axfr) defines an acl")
+	}
+}

@@ -65,6 +65,7 @@ type htmlView struct {
 	Outcome  htmlOutcome
 	SVG      svgView
 	Legend   []string
+	DNSSEC   bool // the trace was validated: the legend explains the states
 	Steps    []htmlStep
 	Findings []htmlFinding
 	Counts   string
@@ -168,6 +169,7 @@ func newHTMLView(t *Trace) *htmlView {
 	lay.view.Height = lay.y - svgGapY + svgMargin
 	v.SVG = lay.view
 	v.Legend = []string{"answer", "referral", "cname", "nxdomain", "nodata", "lame", "timeout", "unreachable", "error"}
+	v.DNSSEC = o.DNSSEC != nil
 	hv := &htmlSteps{t: t, marks: marks}
 	v.Steps = hv.resolution(t.Resolution)
 	counts := map[string]int{}

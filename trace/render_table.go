@@ -23,38 +23,42 @@ type TableOptions struct {
 // responses are folded into one row (unless TableOptions.AllRows).
 const FoldMin = 3
 
+// The ANSI colours of nstrace's output: the renderers, and the commands
+// whose results are not traces (lookup, compare, diff), paint with them.
 const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiCyan   = "\x1b[36m"
-	ansiDim    = "\x1b[2m"
+	ANSIReset  = "\x1b[0m"
+	ANSIBold   = "\x1b[1m"
+	ANSIRed    = "\x1b[31m"
+	ANSIGreen  = "\x1b[32m"
+	ANSIYellow = "\x1b[33m"
+	ANSICyan   = "\x1b[36m"
+	ANSIDim    = "\x1b[2m"
 )
 
-type painter bool
+// Painter paints text with ANSI colours (true), or leaves it as it is.
+type Painter bool
 
-func (p painter) paint(code, s string) string {
+// Paint wraps s in the colour code, when p is set and s is not empty.
+func (p Painter) Paint(code, s string) string {
 	if !p || s == "" {
 		return s
 	}
-	return code + s + ansiReset
+	return code + s + ANSIReset
 }
 
 // kindColour is the colour of a response kind.
 func kindColour(kind string) string {
 	switch kind {
 	case "answer", "cname", "nxdomain", "nodata":
-		return ansiGreen
+		return ANSIGreen
 	case "referral":
 		return ""
 	case "skipped", "truncated":
-		return ansiDim
+		return ANSIDim
 	case "timeout":
-		return ansiYellow
+		return ANSIYellow
 	}
-	return ansiRed
+	return ANSIRed
 }
 
 // WriteTable writes t as a table: one row per server asked, grouped by
@@ -62,7 +66,7 @@ func kindColour(kind string) string {
 // every finding marked on the row that shows it; then the outcome, the
 // delegation check when there is one, and the findings.
 func WriteTable(w io.Writer, t *Trace, opts TableOptions) error {
-	tr := &tableRenderer{opts: opts, p: painter(opts.Color), marks: map[string][]Finding{}}
+	tr := &tableRenderer{opts: opts, p: Painter(opts.Color), marks: map[string][]Finding{}}
 	for _, f := range t.Findings {
 		for _, ev := range f.Evidence {
 			k := ev.Step + "|" + ev.Address
@@ -72,8 +76,8 @@ func WriteTable(w io.Writer, t *Trace, opts TableOptions) error {
 		}
 	}
 	p := tr.p
-	fmt.Fprintf(w, "%s %s %s %s\n", p.paint(ansiBold, t.Question.Name), t.Question.Type,
-		p.paint(ansiDim, "·"), p.paint(ansiDim, networkLabel(t.Network)))
+	fmt.Fprintf(w, "%s %s %s %s\n", p.Paint(ANSIBold, t.Question.Name), t.Question.Type,
+		p.Paint(ANSIDim, "·"), p.Paint(ANSIDim, networkLabel(t.Network)))
 	if opts.Explain {
 		writeExplanations(w, t, t.Resolution, p)
 	}
@@ -82,14 +86,14 @@ func WriteTable(w io.Writer, t *Trace, opts TableOptions) error {
 	}
 	writeOutcome(w, t, p)
 	if c := t.Check; c != nil {
-		fmt.Fprintf(w, "\n%s %s %s\n", p.paint(ansiBold, "Delegation check of"), p.paint(ansiBold, c.Zone), p.paint(ansiDim, checkSummary(c)))
+		fmt.Fprintf(w, "\n%s %s %s\n", p.Paint(ANSIBold, "Delegation check of"), p.Paint(ANSIBold, c.Zone), p.Paint(ANSIDim, checkSummary(c)))
 		var rows [][]string
 		for _, l := range c.Lookups {
-			rows = append(rows, []string{p.paint(ansiDim, "↳ "+strings.TrimSuffix(firstStep(l), ".1")), "", "", p.paint(ansiDim, "address of an NS"), p.paint(ansiBold, l.Question.Name+" "+l.Question.Type), "", "", "= " + outcomeShort(l)})
+			rows = append(rows, []string{p.Paint(ANSIDim, "↳ "+strings.TrimSuffix(firstStep(l), ".1")), "", "", p.Paint(ANSIDim, "address of an NS"), p.Paint(ANSIBold, l.Question.Name+" "+l.Question.Type), "", "", "= " + outcomeShort(l)})
 			rows = append(rows, tr.rows(l)...)
 		}
 		for _, s := range c.Probes {
-			rows = append(rows, []string{p.paint(ansiDim, s.ID), "", "", p.paint(ansiDim, "ask every server:"), p.paint(ansiBold, s.Name+" "+s.Type), "", "", p.paint(ansiDim, s.Probe)})
+			rows = append(rows, []string{p.Paint(ANSIDim, s.ID), "", "", p.Paint(ANSIDim, "ask every server:"), p.Paint(ANSIBold, s.Name+" "+s.Type), "", "", p.Paint(ANSIDim, s.Probe)})
 			rows = append(rows, tr.stepRows(s)...)
 		}
 		if err := tr.table(w, rows); err != nil {
@@ -101,7 +105,7 @@ func WriteTable(w io.Writer, t *Trace, opts TableOptions) error {
 
 type tableRenderer struct {
 	opts  TableOptions
-	p     painter
+	p     Painter
 	marks map[string][]Finding // "step|address" → findings shown there
 }
 
@@ -133,14 +137,14 @@ func WriteGrid(w io.Writer, header []string, rows [][]string) error {
 func (tr *tableRenderer) mark(step, address string) string {
 	var parts []string
 	for _, f := range tr.marks[step+"|"+address] {
-		sym, col := "ℹ", ansiCyan
+		sym, col := "ℹ", ANSICyan
 		switch f.Severity {
 		case SeverityError:
-			sym, col = "✗", ansiRed
+			sym, col = "✗", ANSIRed
 		case SeverityWarning:
-			sym, col = "⚠", ansiYellow
+			sym, col = "⚠", ANSIYellow
 		}
-		parts = append(parts, tr.p.paint(ansiBold+col, sym+" "+f.Code))
+		parts = append(parts, tr.p.Paint(ANSIBold+col, sym+" "+f.Code))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -177,9 +181,9 @@ func outcomeShort(r Resolution) string {
 	return r.Outcome.Status
 }
 
-func childRow(id string, c Resolution, p painter) []string {
+func childRow(id string, c Resolution, p Painter) []string {
 	why := sideWhy(c.Purpose)
-	return []string{p.paint(ansiDim, "↳ "+id), "", "", p.paint(ansiDim, why), p.paint(ansiBold, c.Question.Name+" "+c.Question.Type), "", "", "= " + outcomeShort(c)}
+	return []string{p.Paint(ANSIDim, "↳ "+id), "", "", p.Paint(ANSIDim, why), p.Paint(ANSIBold, c.Question.Name+" "+c.Question.Type), "", "", "= " + outcomeShort(c)}
 }
 
 func (tr *tableRenderer) stepRows(s Step) [][]string {
@@ -190,20 +194,20 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 	}
 	switch s.Cache.State {
 	case "hit":
-		cache = p.paint(ansiCyan, cache)
+		cache = p.Paint(ANSICyan, cache)
 	case "expired":
-		cache = p.paint(ansiYellow, cache)
+		cache = p.Paint(ANSIYellow, cache)
 	}
 	zone := s.Zone
 	if s.FullName != "" {
-		zone += "\n" + p.paint(ansiDim, "asked "+s.Name+" "+s.Type)
+		zone += "\n" + p.Paint(ANSIDim, "asked "+s.Name+" "+s.Type)
 	}
 	head := []string{s.ID, zone, cache}
 	if s.Probe != "" {
 		head = []string{"", s.Zone, ""}
 	}
 	if s.Cache.State == "hit" {
-		rows := [][]string{append(head, p.paint(ansiCyan, "▶ (from the cache)"), "", "", "", stepSummary(s, p)+tr.mark(s.ID, ""))}
+		rows := [][]string{append(head, p.Paint(ANSICyan, "▶ (from the cache)"), "", "", "", stepSummary(s, p)+tr.mark(s.ID, ""))}
 		if d := s.DNSSEC; d != nil { // its findings are on the row above
 			rows = append(rows, []string{"", "", "", dnssecLabel(d, p), "", "", "", dnssecSummary(d, p)})
 		}
@@ -214,17 +218,17 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 		srv, chosen, name := shown(g)
 		mark := "  "
 		if chosen && s.Probe == "" {
-			mark = p.paint(ansiGreen, "▶ ")
+			mark = p.Paint(ANSIGreen, "▶ ")
 		}
 		rows = append(rows, append(head, mark+name, srv.Address, srv.Proto, rtt(srv.RTTms), serverSummary(srv, p)+tr.mark(s.ID, srv.Address)))
 		head = []string{"", "", ""}
 	}
 	if s.Failure != "" {
-		rows = append(rows, append(head, p.paint(ansiRed, "✗ "+s.Failure), "", "", "", p.paint(ansiRed, s.Detail)+tr.mark(s.ID, "")))
+		rows = append(rows, append(head, p.Paint(ANSIRed, "✗ "+s.Failure), "", "", "", p.Paint(ANSIRed, s.Detail)+tr.mark(s.ID, "")))
 	} else if len(s.GluelessSkipped) > 0 {
-		rows = append(rows, append(head, p.paint(ansiYellow, "not looked up"), "", "", "", fmt.Sprintf("%d NS without glue skipped (limit)", len(s.GluelessSkipped))))
+		rows = append(rows, append(head, p.Paint(ANSIYellow, "not looked up"), "", "", "", fmt.Sprintf("%d NS without glue skipped (limit)", len(s.GluelessSkipped))))
 	} else if s.NotAsked > 0 {
-		rows = append(rows, append(head, p.paint(ansiDim, fmt.Sprintf("%d more addresses", s.NotAsked)), "", "", "", p.paint(ansiDim, "not asked: an answer came first")))
+		rows = append(rows, append(head, p.Paint(ANSIDim, fmt.Sprintf("%d more addresses", s.NotAsked)), "", "", "", p.Paint(ANSIDim, "not asked: an answer came first")))
 	} else if m := tr.mark(s.ID, ""); m != "" && s.DNSSEC == nil {
 		rows = append(rows, append(head, "", "", "", "", strings.TrimSpace(m)))
 	}
@@ -238,13 +242,13 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 func dnssecColour(state string) string {
 	switch state {
 	case "secure":
-		return ansiGreen
+		return ANSIGreen
 	case "bogus":
-		return ansiRed
+		return ANSIRed
 	case "indeterminate":
-		return ansiYellow
+		return ANSIYellow
 	}
-	return ansiDim
+	return ANSIDim
 }
 
 // dnssecSymbol marks a DNSSEC state in text: a tick for secure, a circle
@@ -263,20 +267,20 @@ func dnssecSymbol(state string) string {
 }
 
 // dnssecLabel is the SERVER cell of a step's DNSSEC row.
-func dnssecLabel(d *StepDNSSEC, p painter) string {
+func dnssecLabel(d *StepDNSSEC, p Painter) string {
 	what := "data"
 	if d.What == "keys" {
 		what = "zone " + d.Zone
 	}
-	return p.paint(dnssecColour(d.State), fmt.Sprintf("%s %s (%s)", dnssecSymbol(d.State), d.State, what))
+	return p.Paint(dnssecColour(d.State), fmt.Sprintf("%s %s (%s)", dnssecSymbol(d.State), d.State, what))
 }
 
 // dnssecSummary is the RESULT cell of a step's DNSSEC row. Its finding
 // code, if the chain breaks there, is the step's finding mark.
-func dnssecSummary(d *StepDNSSEC, p painter) string {
+func dnssecSummary(d *StepDNSSEC, p Painter) string {
 	out := d.Reason
 	if d.Cached {
-		out += p.paint(ansiDim, " (cached)")
+		out += p.Paint(ANSIDim, " (cached)")
 	}
 	return out
 }
@@ -352,7 +356,7 @@ func rtt(ms float64) string {
 }
 
 // serverSummary says in a few words what one server answered.
-func serverSummary(s Server, p painter) string {
+func serverSummary(s Server, p Painter) string {
 	var out string
 	switch s.Kind {
 	case "referral":
@@ -380,18 +384,18 @@ func serverSummary(s Server, p painter) string {
 			out += " (AA)"
 		}
 	}
-	out = p.paint(kindColour(s.Kind), out)
+	out = p.Paint(kindColour(s.Kind), out)
 	if s.TC {
-		out += p.paint(ansiDim, " · TC=1, retried over TCP")
+		out += p.Paint(ANSIDim, " · TC=1, retried over TCP")
 	}
 	if n := len(s.Ignored); n > 0 {
-		out += p.paint(ansiYellow, fmt.Sprintf(" · %d out-of-bailiwick record(s) ignored", n))
+		out += p.Paint(ANSIYellow, fmt.Sprintf(" · %d out-of-bailiwick record(s) ignored", n))
 	}
 	return out
 }
 
 // stepSummary says what a step taken from the cache knew.
-func stepSummary(s Step, p painter) string {
+func stepSummary(s Step, p Painter) string {
 	var out string
 	switch s.Kind {
 	case "referral":
@@ -407,7 +411,7 @@ func stepSummary(s Step, p painter) string {
 	default:
 		out = s.Kind
 	}
-	return p.paint(ansiCyan, out)
+	return p.Paint(ANSICyan, out)
 }
 
 func referralSummary(recs []Record) string {
@@ -501,7 +505,7 @@ func cnameTarget(recs []Record) string {
 	return "?"
 }
 
-func writeOutcome(w io.Writer, t *Trace, p painter) {
+func writeOutcome(w io.Writer, t *Trace, p Painter) {
 	o := t.Outcome
 	fmt.Fprintln(w)
 	for _, r := range o.Records {
@@ -510,17 +514,17 @@ func writeOutcome(w io.Writer, t *Trace, p painter) {
 	var status string
 	switch o.Status {
 	case "answer":
-		status = p.paint(ansiGreen, fmt.Sprintf("answer from %s", o.Zone))
+		status = p.Paint(ANSIGreen, fmt.Sprintf("answer from %s", o.Zone))
 	case "nxdomain":
-		status = p.paint(ansiGreen, fmt.Sprintf("NXDOMAIN: %s does not exist (said %s)", t.Question.Name, o.Zone))
+		status = p.Paint(ANSIGreen, fmt.Sprintf("NXDOMAIN: %s does not exist (said %s)", t.Question.Name, o.Zone))
 	case "nodata":
-		status = p.paint(ansiGreen, fmt.Sprintf("NODATA: %s exists but has no %s records (said %s)", t.Question.Name, t.Question.Type, o.Zone))
+		status = p.Paint(ANSIGreen, fmt.Sprintf("NODATA: %s exists but has no %s records (said %s)", t.Question.Name, t.Question.Type, o.Zone))
 	default:
-		status = p.paint(ansiRed, fmt.Sprintf("SERVFAIL (%s): %s", o.Reason, o.Detail))
+		status = p.Paint(ANSIRed, fmt.Sprintf("SERVFAIL (%s): %s", o.Reason, o.Detail))
 	}
-	fmt.Fprintf(w, "%s %s %s\n", p.paint(ansiBold, "Outcome:"), status, p.paint(ansiDim, fmt.Sprintf("· %d queries", t.Queries)))
+	fmt.Fprintf(w, "%s %s %s\n", p.Paint(ANSIBold, "Outcome:"), status, p.Paint(ANSIDim, fmt.Sprintf("· %d queries", t.Queries)))
 	if d := o.DNSSEC; d != nil {
-		fmt.Fprintf(w, "%s %s: %s\n", p.paint(ansiBold, "DNSSEC:"), p.paint(dnssecColour(d.State), dnssecSymbol(d.State)+" "+d.State), d.Reason)
+		fmt.Fprintf(w, "%s %s: %s\n", p.Paint(ANSIBold, "DNSSEC:"), p.Paint(dnssecColour(d.State), dnssecSymbol(d.State)+" "+d.State), d.Reason)
 	}
 }
 
@@ -538,16 +542,16 @@ func checkSummary(c *Check) string {
 
 // writeFindings writes the findings as a short table: what is wrong, in
 // plain words, and the fix.
-func writeFindings(w io.Writer, fs []Finding, p painter) error {
+func writeFindings(w io.Writer, fs []Finding, p Painter) error {
 	if len(fs) == 0 {
-		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Findings:"), p.paint(ansiGreen, "none: every server asked answered as it should"))
+		fmt.Fprintf(w, "%s %s\n", p.Paint(ANSIBold, "Findings:"), p.Paint(ANSIGreen, "none: every server asked answered as it should"))
 		return nil
 	}
 	counts := map[string]int{}
 	for _, f := range fs {
 		counts[f.Severity]++
 	}
-	fmt.Fprintf(w, "\n%s %d errors, %d warnings, %d notes\n", p.paint(ansiBold, "Findings:"), counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
+	fmt.Fprintf(w, "\n%s %d errors, %d warnings, %d notes\n", p.Paint(ANSIBold, "Findings:"), counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
 	table := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),
@@ -557,19 +561,19 @@ func writeFindings(w io.Writer, fs []Finding, p painter) error {
 	)
 	table.Header("", "CODE", "ZONE", "SERVER", "WHAT IS WRONG", "FIX")
 	for _, f := range fs {
-		sym, col := "ℹ", ansiCyan
+		sym, col := "ℹ", ANSICyan
 		switch f.Severity {
 		case SeverityError:
-			sym, col = "✗", ansiRed
+			sym, col = "✗", ANSIRed
 		case SeverityWarning:
-			sym, col = "⚠", ansiYellow
+			sym, col = "⚠", ANSIYellow
 		}
 		server := f.Server
 		if f.Address != "" {
 			server += " " + f.Address
 		}
 		fix := fixPlace[f.FixAt] + ": " + f.Fix
-		if err := table.Append([]string{p.paint(col, sym), p.paint(ansiBold+col, f.Code), f.Zone, server, f.Explanation, fix}); err != nil {
+		if err := table.Append([]string{p.Paint(col, sym), p.Paint(ANSIBold+col, f.Code), f.Zone, server, f.Explanation, fix}); err != nil {
 			return err
 		}
 	}
@@ -584,7 +588,7 @@ var fixPlace = map[string]string{
 
 // writeExplanations writes, step by step, what happened in plain words:
 // the steps of r and of the CNAME targets it followed.
-func writeExplanations(w io.Writer, t *Trace, r Resolution, p painter) {
+func writeExplanations(w io.Writer, t *Trace, r Resolution, p Painter) {
 	for _, s := range r.Steps {
 		if text := StepExplanation(t, s); text != "" {
 			for i, line := range Wrap(text, 96) {
@@ -592,7 +596,7 @@ func writeExplanations(w io.Writer, t *Trace, r Resolution, p painter) {
 				if i == 0 {
 					head = fmt.Sprintf("%-4s", s.ID)
 				}
-				fmt.Fprintf(w, "%s%s\n", p.paint(ansiBold, head), line)
+				fmt.Fprintf(w, "%s%s\n", p.Paint(ANSIBold, head), line)
 			}
 		}
 		for _, c := range s.Children {

@@ -25,10 +25,10 @@ const explainWidth = 100
 // line that shows it; then the outcome, the delegation check when there is
 // one, and the findings with their explanation and fix.
 func WriteTree(w io.Writer, t *Trace, opts TreeOptions) error {
-	tr := &treeRenderer{t: t, opts: opts, tab: &tableRenderer{p: painter(opts.Color), marks: findingMarks(t.Findings)}}
+	tr := &treeRenderer{t: t, opts: opts, tab: &tableRenderer{p: Painter(opts.Color), marks: findingMarks(t.Findings)}}
 	p := tr.tab.p
-	root := &treeNode{line: fmt.Sprintf("%s %s %s %s", p.paint(ansiBold, t.Question.Name), t.Question.Type,
-		p.paint(ansiDim, "·"), p.paint(ansiDim, networkLabel(t.Network)))}
+	root := &treeNode{line: fmt.Sprintf("%s %s %s %s", p.Paint(ANSIBold, t.Question.Name), t.Question.Type,
+		p.Paint(ANSIDim, "·"), p.Paint(ANSIDim, networkLabel(t.Network)))}
 	root.kids = tr.resolution(t.Resolution)
 	var b strings.Builder
 	root.write(&b, "", "", true)
@@ -37,16 +37,16 @@ func WriteTree(w io.Writer, t *Trace, opts TreeOptions) error {
 	}
 	writeOutcome(w, t, p)
 	if c := t.Check; c != nil {
-		head := &treeNode{line: fmt.Sprintf("%s %s %s", p.paint(ansiBold, "Delegation check of"), p.paint(ansiBold, c.Zone), p.paint(ansiDim, checkSummary(c)))}
+		head := &treeNode{line: fmt.Sprintf("%s %s %s", p.Paint(ANSIBold, "Delegation check of"), p.Paint(ANSIBold, c.Zone), p.Paint(ANSIDim, checkSummary(c)))}
 		for _, l := range c.Lookups {
-			n := &treeNode{line: fmt.Sprintf("%s %s %s %s", p.paint(ansiDim, "↳ "+strings.TrimSuffix(firstStep(l), ".1")),
-				p.paint(ansiDim, "address of an NS:"), p.paint(ansiBold, l.Question.Name+" "+l.Question.Type), "= "+outcomeShort(l))}
+			n := &treeNode{line: fmt.Sprintf("%s %s %s %s", p.Paint(ANSIDim, "↳ "+strings.TrimSuffix(firstStep(l), ".1")),
+				p.Paint(ANSIDim, "address of an NS:"), p.Paint(ANSIBold, l.Question.Name+" "+l.Question.Type), "= "+outcomeShort(l))}
 			n.kids = tr.resolution(l)
 			head.kids = append(head.kids, n)
 		}
 		for _, s := range c.Probes {
-			n := &treeNode{line: fmt.Sprintf("%s %s %s %s %s", p.paint(ansiDim, s.ID), s.Zone, p.paint(ansiDim, "ask every server:"),
-				p.paint(ansiBold, s.Name+" "+s.Type), p.paint(ansiDim, s.Probe))}
+			n := &treeNode{line: fmt.Sprintf("%s %s %s %s %s", p.Paint(ANSIDim, s.ID), s.Zone, p.Paint(ANSIDim, "ask every server:"),
+				p.Paint(ANSIBold, s.Name+" "+s.Type), p.Paint(ANSIDim, s.Probe))}
 			n.kids = tr.servers(s)
 			head.kids = append(head.kids, n)
 		}
@@ -165,8 +165,8 @@ func (tr *treeRenderer) step(s Step) *treeNode {
 		if s.Cache.TTL != nil {
 			ttl = fmt.Sprintf(", %ds left", *s.Cache.TTL)
 		}
-		n.line = fmt.Sprintf("%s %s  %s %s %s%s", p.paint(ansiBold, s.ID), p.paint(ansiBold, s.Zone), p.paint(ansiDim, what),
-			p.paint(ansiCyan, "◆ cache hit"+ttl+":"), stepSummary(s, p), tr.tab.mark(s.ID, ""))
+		n.line = fmt.Sprintf("%s %s  %s %s %s%s", p.Paint(ANSIBold, s.ID), p.Paint(ANSIBold, s.Zone), p.Paint(ANSIDim, what),
+			p.Paint(ANSICyan, "◆ cache hit"+ttl+":"), stepSummary(s, p), tr.tab.mark(s.ID, ""))
 		if d := s.DNSSEC; d != nil {
 			n.kids = append(n.kids, &treeNode{line: dnssecLabel(d, p) + ": " + dnssecSummary(d, p)})
 		}
@@ -175,9 +175,9 @@ func (tr *treeRenderer) step(s Step) *treeNode {
 		}
 		return n
 	case "expired":
-		n.line = fmt.Sprintf("%s %s  %s %s", p.paint(ansiBold, s.ID), p.paint(ansiBold, s.Zone), p.paint(ansiDim, what), p.paint(ansiYellow, "(cache expired: asked again)"))
+		n.line = fmt.Sprintf("%s %s  %s %s", p.Paint(ANSIBold, s.ID), p.Paint(ANSIBold, s.Zone), p.Paint(ANSIDim, what), p.Paint(ANSIYellow, "(cache expired: asked again)"))
 	default:
-		n.line = fmt.Sprintf("%s %s  %s", p.paint(ansiBold, s.ID), p.paint(ansiBold, s.Zone), p.paint(ansiDim, what))
+		n.line = fmt.Sprintf("%s %s  %s", p.Paint(ANSIBold, s.ID), p.Paint(ANSIBold, s.Zone), p.Paint(ANSIDim, what))
 	}
 	n.kids = tr.servers(s)
 	for j, c := range s.Children {
@@ -215,18 +215,18 @@ func (tr *treeRenderer) servers(s Step) []*treeNode {
 	for _, r := range rows {
 		mark := r.mark
 		if mark == "▶" {
-			mark = p.paint(ansiGreen, mark)
+			mark = p.Paint(ANSIGreen, mark)
 		}
 		line := fmt.Sprintf("%s %s  %-*s  %-*s  %*s  %s", mark, pad(r.name, wn), wa, r.addr, wp, r.proto, wr, r.rtt, r.result)
 		out = append(out, &treeNode{line: line})
 	}
 	switch {
 	case s.Failure != "":
-		out = append(out, &treeNode{line: p.paint(ansiRed, "✗ "+s.Failure+": "+s.Detail) + tr.tab.mark(s.ID, "")})
+		out = append(out, &treeNode{line: p.Paint(ANSIRed, "✗ "+s.Failure+": "+s.Detail) + tr.tab.mark(s.ID, "")})
 	case len(s.GluelessSkipped) > 0:
-		out = append(out, &treeNode{line: p.paint(ansiYellow, fmt.Sprintf("not looked up: %d NS without glue skipped (limit): %s", len(s.GluelessSkipped), list(s.GluelessSkipped)))})
+		out = append(out, &treeNode{line: p.Paint(ANSIYellow, fmt.Sprintf("not looked up: %d NS without glue skipped (limit): %s", len(s.GluelessSkipped), list(s.GluelessSkipped)))})
 	case s.NotAsked > 0:
-		out = append(out, &treeNode{line: p.paint(ansiDim, fmt.Sprintf("%d more addresses not asked: an answer came first", s.NotAsked))})
+		out = append(out, &treeNode{line: p.Paint(ANSIDim, fmt.Sprintf("%d more addresses not asked: an answer came first", s.NotAsked))})
 	case s.DNSSEC != nil:
 		// the step's findings go on its DNSSEC line
 	default:
@@ -248,8 +248,8 @@ func pad(s string, n int) string {
 // child is the line of a side resolution, with its steps under it.
 func (tr *treeRenderer) child(id string, c Resolution) *treeNode {
 	p := tr.tab.p
-	n := &treeNode{line: fmt.Sprintf("%s %s %s %s", p.paint(ansiDim, "↳ "+id), p.paint(ansiDim, sideWhy(c.Purpose)+":"),
-		p.paint(ansiBold, c.Question.Name+" "+c.Question.Type), "= "+outcomeShort(c))}
+	n := &treeNode{line: fmt.Sprintf("%s %s %s %s", p.Paint(ANSIDim, "↳ "+id), p.Paint(ANSIDim, sideWhy(c.Purpose)+":"),
+		p.Paint(ANSIBold, c.Question.Name+" "+c.Question.Type), "= "+outcomeShort(c))}
 	n.kids = tr.resolution(c)
 	return n
 }
@@ -269,16 +269,16 @@ func sideWhy(purpose string) string {
 
 // writeFindingList writes the findings as a list: code, zone, server, the
 // steps that show it, then what is wrong and the fix, wrapped.
-func writeFindingList(w io.Writer, fs []Finding, p painter) error {
+func writeFindingList(w io.Writer, fs []Finding, p Painter) error {
 	var b strings.Builder
 	if len(fs) == 0 {
-		fmt.Fprintf(&b, "%s %s\n", p.paint(ansiBold, "Findings:"), p.paint(ansiGreen, "none: every server asked answered as it should"))
+		fmt.Fprintf(&b, "%s %s\n", p.Paint(ANSIBold, "Findings:"), p.Paint(ANSIGreen, "none: every server asked answered as it should"))
 	} else {
 		counts := map[string]int{}
 		for _, f := range fs {
 			counts[f.Severity]++
 		}
-		fmt.Fprintf(&b, "\n%s %d errors, %d warnings, %d notes\n", p.paint(ansiBold, "Findings:"), counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
+		fmt.Fprintf(&b, "\n%s %d errors, %d warnings, %d notes\n", p.Paint(ANSIBold, "Findings:"), counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
 		for _, f := range fs {
 			sym, col := severitySymbol(f.Severity)
 			where := f.Zone
@@ -288,13 +288,13 @@ func writeFindingList(w io.Writer, fs []Finding, p painter) error {
 			if f.Address != "" {
 				where += " " + f.Address
 			}
-			fmt.Fprintf(&b, "\n  %s %s  %s%s\n", p.paint(col, sym), p.paint(ansiBold+col, f.Code), where, p.paint(ansiDim, evidenceSteps(f)))
+			fmt.Fprintf(&b, "\n  %s %s  %s%s\n", p.Paint(col, sym), p.Paint(ANSIBold+col, f.Code), where, p.Paint(ANSIDim, evidenceSteps(f)))
 			for _, l := range wrapWords(f.Explanation, explainWidth-6) {
 				fmt.Fprintf(&b, "      %s\n", l)
 			}
 			for i, l := range wrapWords("Fix — "+fixPlace[f.FixAt]+": "+f.Fix, explainWidth-6) {
 				if i == 0 {
-					l = p.paint(ansiBold, "Fix") + strings.TrimPrefix(l, "Fix")
+					l = p.Paint(ANSIBold, "Fix") + strings.TrimPrefix(l, "Fix")
 				}
 				fmt.Fprintf(&b, "      %s\n", l)
 			}
@@ -308,11 +308,11 @@ func writeFindingList(w io.Writer, fs []Finding, p painter) error {
 func severitySymbol(sev string) (string, string) {
 	switch sev {
 	case SeverityError:
-		return "✗", ansiRed
+		return "✗", ANSIRed
 	case SeverityWarning:
-		return "⚠", ansiYellow
+		return "⚠", ANSIYellow
 	}
-	return "ℹ", ansiCyan
+	return "ℹ", ANSICyan
 }
 
 // evidenceSteps says at which steps a finding shows: "  (step 3)".

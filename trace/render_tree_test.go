@@ -37,7 +37,7 @@ func TestTreePlainAndColour(t *testing.T) {
 	if strings.Contains(plain.String(), "\x1b[") {
 		t.Errorf("colour without TreeOptions.Color:\n%s", plain.String())
 	}
-	if !strings.Contains(colour.String(), ansiRed) {
+	if !strings.Contains(colour.String(), ANSIRed) {
 		t.Errorf("no red for the lame server with Color set")
 	}
 	out := plain.String()

@@ -17,6 +17,8 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/urfave/cli/v2"
+
+	"github.com/nstrace/nstrace/trace"
 )
 
 // reportFormats are the formats of lookup, compare and diff: a table, and
@@ -74,7 +76,7 @@ func nameArg(c *cli.Context, what, synopsis string) (string, error) {
 // report is the result of lookup, compare or diff: its JSON form is the
 // value itself.
 type report interface {
-	writeTable(w io.Writer, p painter) error
+	writeTable(w io.Writer, p trace.Painter) error
 }
 
 // writeReport writes rep to stdout as --format says: indented JSON, or the
@@ -87,33 +89,12 @@ func writeReport(c *cli.Context, e *env, rep report) error {
 		enc.SetEscapeHTML(false)
 		err = enc.Encode(rep)
 	} else {
-		err = rep.writeTable(e.stdout, painter(e.colour(c, e.stdout)))
+		err = rep.writeTable(e.stdout, trace.Painter(e.colour(c, e.stdout)))
 	}
 	if err != nil {
 		return &exitError{code: ExitFailed, err: fmt.Errorf("writing output: %w", err)}
 	}
 	return nil
-}
-
-// Terminal colours of the lookup, compare and diff tables.
-const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiCyan   = "\x1b[36m"
-	ansiDim    = "\x1b[2m"
-)
-
-// painter paints text with ANSI colours, or leaves it as it is.
-type painter bool
-
-func (p painter) paint(code, s string) string {
-	if !p || s == "" {
-		return s
-	}
-	return code + s + ansiReset
 }
 
 // networkWords says where the servers were asked, for the header line.

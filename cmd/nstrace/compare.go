@@ -526,12 +526,12 @@ func compareRcodeName(rc int) string {
 
 // writeTable writes the comparison for people: the authoritative answer,
 // one row per resolver, then what disagrees and why.
-func (cmp *comparison) writeTable(w io.Writer, p painter) error {
+func (cmp *comparison) writeTable(w io.Writer, p trace.Painter) error {
 	network := networkWords(cmp.Network)
 	if cmp.Network == "internet" {
 		network = "recursive resolvers vs. the root servers (embedded hints)"
 	}
-	fmt.Fprintf(w, "%s %s %s %s\n", p.paint(ansiBold, cmp.Question.Name), cmp.Question.Type, p.paint(ansiDim, "·"), p.paint(ansiDim, network))
+	fmt.Fprintf(w, "%s %s %s %s\n", p.Paint(trace.ANSIBold, cmp.Question.Name), cmp.Question.Type, p.Paint(trace.ANSIDim, "·"), p.Paint(trace.ANSIDim, network))
 	a := cmp.Authoritative
 	authAnswer, ok := compareAnswerWords(a.Status, a.Records, cmp.Question)
 	if !ok {
@@ -548,14 +548,14 @@ func (cmp *comparison) writeTable(w io.Writer, p painter) error {
 	if a.Zone != "" {
 		authText += " · from " + a.Zone
 	}
-	fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Authoritative:"), authText)
+	fmt.Fprintf(w, "%s %s\n", p.Paint(trace.ANSIBold, "Authoritative:"), authText)
 
 	var rows [][]string
 	agree := 0
 	var notes []string
 	legend, unknownAge := false, false
 	for _, r := range cmp.Resolvers {
-		ttl, fetched, match, rtt, note := "", "", p.paint(ansiRed, "✗ no"), "", ""
+		ttl, fetched, match, rtt, note := "", "", p.Paint(trace.ANSIRed, "✗ no"), "", ""
 		answer, ok := compareAnswerWords(r.Status, r.Records, cmp.Question)
 		if !ok {
 			answer = strings.ToUpper(r.Status)
@@ -576,7 +576,7 @@ func (cmp *comparison) writeTable(w io.Writer, p painter) error {
 		}
 		legend = legend || fetched != ""
 		if r.Matches {
-			match = p.paint(ansiGreen, "✓ yes")
+			match = p.Paint(trace.ANSIGreen, "✓ yes")
 			agree++
 		}
 		if r.RTTms != nil {
@@ -605,20 +605,20 @@ func (cmp *comparison) writeTable(w io.Writer, p painter) error {
 	if err := trace.WriteGrid(w, []string{"RESOLVER", "ADDRESS", "ANSWER", "TTL", "FETCHED", "MATCH", "RTT", "NOTE"}, rows); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s %d of %d resolvers agree with the authoritative answer.\n", p.paint(ansiBold, "Result:"), agree, len(cmp.Resolvers))
+	fmt.Fprintf(w, "\n%s %d of %d resolvers agree with the authoritative answer.\n", p.Paint(trace.ANSIBold, "Result:"), agree, len(cmp.Resolvers))
 	for _, n := range notes {
-		fmt.Fprintf(w, "  %s %s\n", p.paint(ansiRed, "✗"), n)
+		fmt.Fprintf(w, "  %s %s\n", p.Paint(trace.ANSIRed, "✗"), n)
 	}
 	if a.Status == "servfail" {
 		fmt.Fprintf(w, "  %s the authoritative resolution failed (%s): nothing to compare with; see nstrace trace %s %s\n",
-			p.paint(ansiRed, "✗"), a.Detail, strings.TrimSuffix(cmp.Question.Name, "."), cmp.Question.Type)
+			p.Paint(trace.ANSIRed, "✗"), a.Detail, strings.TrimSuffix(cmp.Question.Name, "."), cmp.Question.Type)
 	}
 	if legend {
 		text := "FETCHED: at most that long ago (the authoritative TTL minus the TTL left)"
 		if unknownAge {
 			text += "; ? when the TTL left is longer than the authoritative TTL"
 		}
-		fmt.Fprintln(w, p.paint(ansiDim, text+"."))
+		fmt.Fprintln(w, p.Paint(trace.ANSIDim, text+"."))
 	}
 	return nil
 }

@@ -758,13 +758,13 @@ var verdictWords = map[string]string{
 }
 
 var verdictColours = map[string]string{
-	verdictSame: ansiGreen, verdictMissing: ansiBold + ansiRed, verdictDifferent: ansiBold + ansiRed, verdictOnlyNew: ansiCyan,
-	verdictUnanswered: ansiYellow, verdictReference: ansiDim,
+	verdictSame: trace.ANSIGreen, verdictMissing: trace.ANSIBold + trace.ANSIRed, verdictDifferent: trace.ANSIBold + trace.ANSIRed, verdictOnlyNew: trace.ANSICyan,
+	verdictUnanswered: trace.ANSIYellow, verdictReference: trace.ANSIDim,
 }
 
 // writeTable writes the servers and the zone transfer, the rows that
 // differ or are for reference, the summary and the notes.
-func (rep *diffReport) writeTable(w io.Writer, p painter) error {
+func (rep *diffReport) writeTable(w io.Writer, p trace.Painter) error {
 	serverList := func(ss []diffServer) string {
 		var parts []string
 		for _, s := range ss {
@@ -776,7 +776,7 @@ func (rep *diffReport) writeTable(w io.Writer, p painter) error {
 		}
 		return strings.Join(parts, ", ")
 	}
-	fmt.Fprintf(w, "%s %s %s %s\n", p.paint(ansiBold, "Migration check of"), p.paint(ansiBold, rep.Zone), p.paint(ansiDim, "·"), p.paint(ansiDim, networkWords(rep.Network)))
+	fmt.Fprintf(w, "%s %s %s %s\n", p.Paint(trace.ANSIBold, "Migration check of"), p.Paint(trace.ANSIBold, rep.Zone), p.Paint(trace.ANSIDim, "·"), p.Paint(trace.ANSIDim, networkWords(rep.Network)))
 	fmt.Fprintf(w, "  old: %s\n  new: %s\n", serverList(rep.Old), serverList(rep.New))
 	x := rep.AXFR
 	if x.Status == "transferred" {
@@ -793,7 +793,7 @@ func (rep *diffReport) writeTable(w io.Writer, p painter) error {
 		}
 		prev = r.Name
 		rows = append(rows, []string{name, r.Type, sideCell(r.Old, r.OldStatus, r.OldDetail), sideCell(r.New, r.NewStatus, r.NewDetail),
-			p.paint(verdictColours[r.Verdict], verdictWords[r.Verdict])})
+			p.Paint(verdictColours[r.Verdict], verdictWords[r.Verdict])})
 	}
 	if len(rows) > 0 {
 		if err := trace.WriteGrid(w, []string{"NAME", "TYPE", "OLD", "NEW", "VERDICT"}, rows); err != nil {
@@ -802,15 +802,15 @@ func (rep *diffReport) writeTable(w io.Writer, p painter) error {
 	}
 	s := rep.Summary
 	fmt.Fprintf(w, "%s %d names, %d questions: %s, %s, %s, %s, %s; %d for reference; %d not shown (no records on either side, or none on the side that answered)\n",
-		p.paint(ansiBold, "Summary:"), s.Names, s.Questions,
-		p.paint(verdictColours[verdictSame], fmt.Sprintf("%d same", s.Same)),
-		p.paint(verdictColours[verdictMissing], fmt.Sprintf("%d missing on new", s.MissingOnNew)),
-		p.paint(verdictColours[verdictDifferent], fmt.Sprintf("%d different", s.Different)),
-		p.paint(verdictColours[verdictOnlyNew], fmt.Sprintf("%d only on new", s.OnlyOnNew)),
-		p.paint(verdictColours[verdictUnanswered], fmt.Sprintf("%d unanswered", s.Unanswered)),
+		p.Paint(trace.ANSIBold, "Summary:"), s.Names, s.Questions,
+		p.Paint(verdictColours[verdictSame], fmt.Sprintf("%d same", s.Same)),
+		p.Paint(verdictColours[verdictMissing], fmt.Sprintf("%d missing on new", s.MissingOnNew)),
+		p.Paint(verdictColours[verdictDifferent], fmt.Sprintf("%d different", s.Different)),
+		p.Paint(verdictColours[verdictOnlyNew], fmt.Sprintf("%d only on new", s.OnlyOnNew)),
+		p.Paint(verdictColours[verdictUnanswered], fmt.Sprintf("%d unanswered", s.Unanswered)),
 		s.Reference, s.NotShown)
 	if len(rep.Notes) > 0 {
-		fmt.Fprintln(w, p.paint(ansiBold, "Notes:"))
+		fmt.Fprintln(w, p.Paint(trace.ANSIBold, "Notes:"))
 		for _, n := range rep.Notes {
 			fmt.Fprintf(w, "  - %s\n", n)
 		}

@@ -326,12 +326,12 @@ func rcodeWord(rc int) string {
 }
 
 // writeTable writes the records as a table, then the status of the name.
-func (rep *lookupReport) writeTable(w io.Writer, p painter) error {
+func (rep *lookupReport) writeTable(w io.Writer, p trace.Painter) error {
 	source := networkWords(rep.Network)
 	if rep.Resolver != "" {
 		source = "recursive resolver " + rep.Resolver + " (RD=1), " + source
 	}
-	fmt.Fprintf(w, "%s %s %s\n", p.paint(ansiBold, rep.Name), p.paint(ansiDim, "·"), p.paint(ansiDim, source))
+	fmt.Fprintf(w, "%s %s %s\n", p.Paint(trace.ANSIBold, rep.Name), p.Paint(trace.ANSIDim, "·"), p.Paint(trace.ANSIDim, source))
 	var rows [][]string
 	for _, r := range rep.Records {
 		server := r.Server
@@ -351,17 +351,17 @@ func (rep *lookupReport) writeTable(w io.Writer, p painter) error {
 		if rep.Zone != "" {
 			from = " (the zone " + rep.Zone + " says so)"
 		}
-		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Status:"), p.paint(ansiYellow, "NXDOMAIN: "+rep.Name+" does not exist"+from))
+		fmt.Fprintf(w, "%s %s\n", p.Paint(trace.ANSIBold, "Status:"), p.Paint(trace.ANSIYellow, "NXDOMAIN: "+rep.Name+" does not exist"+from))
 	case "failed":
-		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Status:"), p.paint(ansiRed, "failed: no type could be resolved"))
+		fmt.Fprintf(w, "%s %s\n", p.Paint(trace.ANSIBold, "Status:"), p.Paint(trace.ANSIRed, "failed: no type could be resolved"))
 	default:
 		if len(rep.NoData) > 0 {
 			fmt.Fprintf(w, "No records (NODATA): %s\n", strings.Join(rep.NoData, ", "))
 		}
-		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, "Status:"), p.paint(ansiGreen, "the name exists"))
+		fmt.Fprintf(w, "%s %s\n", p.Paint(trace.ANSIBold, "Status:"), p.Paint(trace.ANSIGreen, "the name exists"))
 	}
 	for _, e := range rep.Errors {
-		fmt.Fprintf(w, "%s %s %s: %s\n", p.paint(ansiRed, "✗"), e.Type, e.Reason, e.Detail)
+		fmt.Fprintf(w, "%s %s %s: %s\n", p.Paint(trace.ANSIRed, "✗"), e.Type, e.Reason, e.Detail)
 	}
 	fmt.Fprintf(w, "%d %s\n", rep.Queries, plural(rep.Queries, "query", "queries"))
 	return nil

@@ -60,32 +60,46 @@ func StartNSD(dir string, timeout time.Duration) (*NSD, error) {
 func (n *NSD) Stop() { stopGroup(n.procs) }
 
 // FreePort returns a high port that is free over UDP and TCP on every
-// server address of w, so that Serve or an NSD export can use it. Another
-// program may take it in the meantime; that is unlikely enough.
+// server and recursor address of w, so that Serve or an NSD export can use
+// it. Another program may take it in the meantime; that is unlikely enough.
 func FreePort(w *World) (int, error) {
+	var addrs []netip.Addr
+	for _, s := range w.servers {
+		addrs = append(addrs, s.addr)
+	}
+	for _, r := range w.Recursors() {
+		addrs = append(addrs, r.Addr)
+	}
+	return FreePortOn(addrs)
+}
+
+// FreePortOn returns a high port that is free over UDP and TCP on every
+// one of addrs.
+func FreePortOn(addrs []netip.Addr) (int, error) {
+	var last error
 	for range 20 {
 		port := 20000 + rand.IntN(40000)
-		ok := true
-		for _, s := range w.servers {
-			a := netip.AddrPortFrom(s.addr, uint16(port)).String()
+		last = nil
+		for _, addr := range addrs {
+			a := netip.AddrPortFrom(addr, uint16(port)).String()
 			pc, err := net.ListenPacket("udp", a)
 			if err != nil {
-				ok = false
+				last = err
 				break
 			}
 			pc.Close()
 			ln, err := net.Listen("tcp", a)
 			if err != nil {
-				ok = false
+				last = err
 				break
 			}
 			ln.Close()
 		}
-		if ok {
+		if last == nil {
 			return port, nil
 		}
 	}
-	return 0, errors.New("lab: no port free on every lab address")
+	return 0, fmt.Errorf("lab: no port free on every address: %w", last)
 }
 
 // nsdReady polls the server with an SOA query for one of its zones until

@@ -479,15 +479,23 @@ func (rn *run) cachedDelegation(res int, zone string, sent, q question) (servers
 	if state != CacheHit || child == zone {
 		return servers{}, 0, false
 	}
-	resp := Response{Kind: KindReferral, Referral: child}
-	next := servers{zone: child, addrs: map[string][]netip.Addr{}}
+	resp, next := cachedReferral(child, e)
+	step := rn.hitStep(res, zone, q, e, resp)
+	return next, step, true
+}
+
+// cachedReferral is a delegation to zone taken from the cache (its NS
+// RRset, e): the referral a cache-hit step reports, and the servers to ask
+// next. Their addresses are looked up when they are asked.
+func cachedReferral(zone string, e Entry) (Response, servers) {
+	resp := Response{Kind: KindReferral, Referral: zone}
+	next := servers{zone: zone, addrs: map[string][]netip.Addr{}}
 	for _, rr := range e.RRs {
 		v := rr.(*dns.NS)
 		resp.NS = append(resp.NS, v)
 		next.names = append(next.names, dns.CanonicalName(v.Ns))
 	}
-	step := rn.hitStep(res, zone, q, e, resp)
-	return next, step, true
+	return resp, next
 }
 
 // maxMinimise caps the minimised questions of one resolution; after it,
@@ -573,13 +581,7 @@ func (rn *run) closest(res int, q question) (servers, map[string]bool, []cut) {
 		case CacheExpired:
 			expired[zone] = true
 		case CacheHit:
-			resp := Response{Kind: KindReferral, Referral: zone}
-			next := servers{zone: zone, addrs: map[string][]netip.Addr{}}
-			for _, rr := range e.RRs {
-				v := rr.(*dns.NS)
-				resp.NS = append(resp.NS, v)
-				next.names = append(next.names, dns.CanonicalName(v.Ns))
-			}
+			resp, next := cachedReferral(zone, e)
 			hits = append(hits, cut{rn.hitStep(res, ns.zone, q, e, resp), zone})
 			ns = next
 		}

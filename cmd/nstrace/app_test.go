@@ -65,6 +65,7 @@ func TestUsageErrors(t *testing.T) {
 		{"expect-ns bad name", []string{"check", "--lab", "--expect-ns", "ns1..example.com", "mydomain.com"}, "--expect-ns: name"},
 		{"expect-ns one label", []string{"check", "--lab", "--expect-ns", "localhost", "mydomain.com"}, "is not a nameserver's host name"},
 		{"expect-ns-file missing", []string{"check", "--lab", "--expect-ns-file", filepath.Join(dir, "nope"), "mydomain.com"}, "no such file"},
+		{"expect-ns-file binary", []string{"check", "--lab", "--expect-ns-file", binHints, "mydomain.com"}, "bin.root:1: not a text file of nameservers"},
 		{"expect-ns-file empty", []string{"check", "--lab", "--expect-ns-file", emptyHints, "mydomain.com"}, "no nameserver in it"},
 		{"trust anchor without --dnssec", []string{"trace", "--lab", "--trust-anchor", badAnchor, "mydomain.com"}, "add --dnssec"},
 		{"missing trust anchor", []string{"trace", "--lab", "--dnssec", "--trust-anchor", filepath.Join(dir, "nope"), "mydomain.com"}, "no such file"},

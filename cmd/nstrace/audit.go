@@ -16,7 +16,6 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
@@ -251,32 +250,19 @@ func readDomains(path string, stdin io.Reader) (domains, bad []string, err error
 		r, name = f, path
 	}
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Text()
-		if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
-			return nil, nil, usageError("%s:%d: not a text file of domains", name, line)
-		}
-		if i := strings.IndexByte(text, '#'); i >= 0 {
-			text = text[:i]
-		}
-		text = strings.TrimSpace(text)
-		if text == "" {
-			continue
-		}
+	err = readList(r, name, "domains", func(line int, text string) bool {
 		d, err := parseName(text)
-		if err != nil {
+		switch {
+		case err != nil:
 			bad = append(bad, fmt.Sprintf("%s:%d: skipped: %v", name, line, err))
-			continue
-		}
-		if !seen[d] {
+		case !seen[d]:
 			seen[d] = true
 			domains = append(domains, d)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, usageError("%s: %v", name, err)
+		return true
+	})
+	if err != nil {
+		return nil, nil, usageError("%v", err)
 	}
 	return domains, bad, nil
 }

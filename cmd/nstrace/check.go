@@ -134,18 +134,21 @@ func expectedNS(c *cli.Context) ([]string, error) {
 		}
 	}
 	if path := c.String("expect-ns-file"); c.IsSet("expect-ns-file") {
-		data, err := os.ReadFile(path)
+		f, err := os.Open(path)
 		if err != nil {
 			return nil, usageError("--expect-ns-file: %v", err)
 		}
-		for i, line := range strings.Split(string(data), "\n") {
-			line, _, _ = strings.Cut(line, "#")
-			if strings.TrimSpace(line) == "" {
-				continue
-			}
-			if err := add(fmt.Sprintf("--expect-ns-file %s:%d", path, i+1), line); err != nil {
-				return nil, err
-			}
+		defer f.Close()
+		var bad error
+		err = readList(f, path, "nameservers", func(line int, text string) bool {
+			bad = add(fmt.Sprintf("--expect-ns-file %s:%d", path, line), text)
+			return bad == nil
+		})
+		if err != nil {
+			return nil, usageError("--expect-ns-file %v", err)
+		}
+		if bad != nil {
+			return nil, bad
 		}
 		if len(out) == 0 {
 			return nil, usageError("--expect-ns-file %s: no nameserver in it", path)

@@ -5,6 +5,7 @@ package main
 // resolver's address on the command line and the query sent to it.
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/miekg/dns"
 	"github.com/urfave/cli/v2"
@@ -188,4 +190,30 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// readList reads a list file of WHAT (domains, names, nameservers): one
+// entry a line, "#" comments and blank lines ignored. It calls each with
+// the line number and the entry, trimmed, until each returns false. A line
+// that is not UTF-8 text or holds a NUL ends it with the error "NAME:LINE:
+// not a text file of WHAT"; name is how errors call the file.
+func readList(r io.Reader, name, what string, each func(line int, entry string) bool) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
+			return fmt.Errorf("%s:%d: not a text file of %s", name, line, what)
+		}
+		if i := strings.IndexByte(text, '#'); i >= 0 {
+			text = text[:i]
+		}
+		if text = strings.TrimSpace(text); text != "" && !each(line, text) {
+			return nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	return nil
 }

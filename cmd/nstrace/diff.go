@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/miekg/dns"
 	"github.com/urfave/cli/v2"
@@ -337,32 +335,21 @@ func readZoneNames(path, zone string) (names, notes []string, err error) {
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		return nil, nil, usageError("--names: %s is a directory, not a list of names", path)
 	}
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Text()
-		if !utf8.ValidString(text) || strings.ContainsRune(text, 0) {
-			return nil, nil, usageError("--names: %s:%d: not a text file of names", path, line)
-		}
-		if i := strings.IndexByte(text, '#'); i >= 0 {
-			text = text[:i]
-		}
-		text = strings.TrimSpace(text)
-		if text == "" {
-			continue
-		}
+	err = readList(f, path, "names", func(line int, text string) bool {
 		name, err := zoneName(text, zone)
-		if err != nil {
+		switch {
+		case err != nil:
 			notes = append(notes, fmt.Sprintf("%s:%d: skipped: %v", path, line, oneLine(err.Error())))
-			continue
-		}
-		if len(names) == maxNamesFile {
+		case len(names) == maxNamesFile:
 			notes = append(notes, fmt.Sprintf("%s:%d: skipped: more than %d names", path, line, maxNamesFile))
-			break
+			return false
+		default:
+			names = append(names, name)
 		}
-		names = append(names, name)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, usageError("--names: %s: %v", path, err)
+		return true
+	})
+	if err != nil {
+		return nil, nil, usageError("--names: %v", err)
 	}
 	return names, notes, nil
 }

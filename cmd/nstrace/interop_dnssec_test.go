@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -346,31 +344,15 @@ func startInteropNSD(t *testing.T, w interopWorld) {
 // all loopback everywhere).
 func freeInteropPort(t *testing.T, servers []interopServer) int {
 	t.Helper()
-	var lastErr error
-	for range 20 {
-		port := 20000 + rand.IntN(40000)
-		lastErr = nil
-		for _, s := range servers {
-			a := netip.AddrPortFrom(s.addr, uint16(port)).String()
-			pc, err := net.ListenPacket("udp", a)
-			if err != nil {
-				lastErr = err
-				break
-			}
-			pc.Close()
-			ln, err := net.Listen("tcp", a)
-			if err != nil {
-				lastErr = err
-				break
-			}
-			ln.Close()
-		}
-		if lastErr == nil {
-			return port
-		}
+	var addrs []netip.Addr
+	for _, s := range servers {
+		addrs = append(addrs, s.addr)
 	}
-	t.Skipf("SKIP: no port free on 127.0.99.1 and 127.0.99.2: %v (loopback addresses needed)", lastErr)
-	return 0
+	port, err := lab.FreePortOn(addrs)
+	if err != nil {
+		t.Skipf("SKIP: %v (loopback addresses 127.0.99.1 and 127.0.99.2 needed)", err)
+	}
+	return port
 }
 
 // traceInterop runs nstrace trace --dnssec on the interop world.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,22 +57,7 @@ func TestDiffOnRealServers(t *testing.T) {
 	}
 	for _, impl := range realServers {
 		t.Run(impl.name, func(t *testing.T) {
-			if _, err := exec.LookPath(impl.binary); err != nil {
-				t.Skipf("SKIP: %s not installed (apt-get install %s): nstrace diff is not run on real %s servers", impl.binary, impl.name, impl.name)
-			}
-			port, err := lab.FreePort(w)
-			if err != nil {
-				t.Skipf("SKIP: %v (loopback addresses needed)", err)
-			}
-			dir := t.TempDir()
-			if err := impl.export(w, dir, port); err != nil {
-				t.Fatal(err)
-			}
-			stop, err := impl.start(dir)
-			if err != nil {
-				t.Fatalf("starting %s: %v", impl.name, err)
-			}
-			t.Cleanup(stop)
+			dir, port := impl.serve(t, w)
 			args := []string{"--hints", filepath.Join(dir, "named.root"), "--port", strconv.Itoa(port), "-4", "--timeout", "1s"}
 			for _, p := range pairs {
 				got, want := diff(t, append(args, p.args...)...), mem[p.name]

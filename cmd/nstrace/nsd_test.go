@@ -42,6 +42,30 @@ type realServer struct {
 	start        func(dir string) (stop func(), err error)
 }
 
+// serve exports w for the server software and starts it on a free port,
+// stopped when the test ends; it skips, saying so, when the software is
+// not installed or the lab's loopback addresses cannot be bound.
+func (impl realServer) serve(t *testing.T, w *lab.World) (dir string, port int) {
+	t.Helper()
+	if _, err := exec.LookPath(impl.binary); err != nil {
+		t.Skipf("SKIP: %s not installed (apt-get install %s): nstrace is not compared with real %s servers", impl.binary, impl.name, impl.name)
+	}
+	port, err := lab.FreePort(w)
+	if err != nil {
+		t.Skipf("SKIP: %v (loopback addresses needed)", err)
+	}
+	dir = t.TempDir()
+	if err := impl.export(w, dir, port); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := impl.start(dir)
+	if err != nil {
+		t.Fatalf("starting %s: %v", impl.name, err)
+	}
+	t.Cleanup(stop)
+	return dir, port
+}
+
 var realServers = []realServer{
 	{"nsd", "nsd", lab.Export, func(dir string) (func(), error) {
 		n, err := lab.StartNSD(dir, 20*time.Second)
@@ -80,22 +104,7 @@ func TestRealServersMatchLab(t *testing.T) {
 	mem := decodeTraces(t, memOut)
 	for _, impl := range realServers {
 		t.Run(impl.name, func(t *testing.T) {
-			if _, err := exec.LookPath(impl.binary); err != nil {
-				t.Skipf("SKIP: %s not installed (apt-get install %s): nstrace is not compared on real %s servers", impl.binary, impl.name, impl.name)
-			}
-			port, err := lab.FreePort(w)
-			if err != nil {
-				t.Skipf("SKIP: %v (loopback addresses needed)", err)
-			}
-			dir := t.TempDir()
-			if err := impl.export(w, dir, port); err != nil {
-				t.Fatal(err)
-			}
-			stop, err := impl.start(dir)
-			if err != nil {
-				t.Fatalf("starting %s: %v", impl.name, err)
-			}
-			t.Cleanup(stop)
+			dir, port := impl.serve(t, w)
 			hints, p := filepath.Join(dir, "named.root"), strconv.Itoa(port)
 			args := []string{"--hints", hints, "--port", p, "-4", "--timeout", "500ms", "--format", "json"}
 			// Traces: all domains in one run, one shared cache, as in memory.

@@ -92,22 +92,30 @@ func exportWorld(w *World, dir string, port int, t exportTarget) error {
 		fmt.Fprintf(&servers, "%s %s %s\n", s.name, s.addr, conf)
 		fmt.Fprintf(&readme, "    %-28s %-15s %s\n", trimDot(s.name), s.addr, conf)
 	}
-	readme.WriteString("\nSkipped servers (their addresses get no server at all):\n")
+	err = finishExport(abs, &readme, "Skipped servers (their addresses get no server at all):", skipped,
+		exportFile{"servers.txt", servers.String()}, exportFile{"named.root", w.HintsFile()},
+		exportFile{TrustAnchorFile, w.TrustAnchorText()})
+	if err != nil {
+		return fail("%v", err)
+	}
+	return nil
+}
+
+type exportFile struct{ name, data string }
+
+// finishExport writes the files every export ends with into dir: files,
+// and README.txt: readme, then the skipped servers under header.
+func finishExport(dir string, readme *strings.Builder, header string, skipped []string, files ...exportFile) error {
+	readme.WriteString("\n" + header + "\n")
 	if len(skipped) == 0 {
 		readme.WriteString("    none\n")
 	}
 	for _, line := range skipped {
 		readme.WriteString(line + "\n")
 	}
-	files := []struct{ name, data string }{
-		{"servers.txt", servers.String()},
-		{"named.root", w.HintsFile()},
-		{TrustAnchorFile, w.TrustAnchorText()},
-		{"README.txt", readme.String()},
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(abs, f.name), []byte(f.data), 0o644); err != nil {
-			return fail("%v", err)
+	for _, f := range append(files, exportFile{"README.txt", readme.String()}) {
+		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.data), 0o644); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -144,22 +144,10 @@ func ExportLevels(w *World, dir string, port int) error {
 	if err := pool.wait(); err != nil {
 		return fmt.Errorf("lab: export levels: %w", err)
 	}
-	readme.WriteString("\nSkipped servers (behaviour not ok; their addresses get no server at all):\n")
-	if len(skipped) == 0 {
-		readme.WriteString("    none\n")
-	}
-	for _, line := range skipped {
-		readme.WriteString(line + "\n")
-	}
-	files := []struct{ name, data string }{
-		{"servers.txt", servers.String()},
-		{"named.root", w.HintsFile()},
-		{"README.txt", readme.String()},
-	}
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(abs, f.name), []byte(f.data), 0o644); err != nil {
-			return fmt.Errorf("lab: export levels: %w", err)
-		}
+	err = finishExport(abs, &readme, "Skipped servers (behaviour not ok; their addresses get no server at all):", skipped,
+		exportFile{"servers.txt", servers.String()}, exportFile{"named.root", w.HintsFile()})
+	if err != nil {
+		return fmt.Errorf("lab: export levels: %w", err)
 	}
 	return nil
 }

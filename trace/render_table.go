@@ -137,13 +137,7 @@ func WriteGrid(w io.Writer, header []string, rows [][]string) error {
 func (tr *tableRenderer) mark(step, address string) string {
 	var parts []string
 	for _, f := range tr.marks[step+"|"+address] {
-		sym, col := "ℹ", ANSICyan
-		switch f.Severity {
-		case SeverityError:
-			sym, col = "✗", ANSIRed
-		case SeverityWarning:
-			sym, col = "⚠", ANSIYellow
-		}
+		sym, col := severitySymbol(f.Severity)
 		parts = append(parts, tr.p.Paint(ANSIBold+col, sym+" "+f.Code))
 	}
 	if len(parts) == 0 {
@@ -561,13 +555,7 @@ func writeFindings(w io.Writer, fs []Finding, p Painter) error {
 	)
 	table.Header("", "CODE", "ZONE", "SERVER", "WHAT IS WRONG", "FIX")
 	for _, f := range fs {
-		sym, col := "ℹ", ANSICyan
-		switch f.Severity {
-		case SeverityError:
-			sym, col = "✗", ANSIRed
-		case SeverityWarning:
-			sym, col = "⚠", ANSIYellow
-		}
+		sym, col := severitySymbol(f.Severity)
 		server := f.Server
 		if f.Address != "" {
 			server += " " + f.Address

@@ -204,3 +204,29 @@ func TestNetTransportReuseUDP(t *testing.T) {
 		}
 	}
 }
+
+// TestExchangeTimeout: the timeout given to ExchangeTimeout bounds a UDP
+// exchange by itself (no deadline on the context), and behind a rate
+// limiter it starts once the query is sent, not while it waits its turn.
+func TestExchangeTimeout(t *testing.T) {
+	silent := udpServer(t, func(*dns.Msg) [][]byte { return nil })
+	var tr NetTransport
+	_, _, err := tr.ExchangeTimeout(context.Background(), UDP, silent, newQuery("a.example.", dns.TypeA), 150*time.Millisecond)
+	if k, _ := ClassifyError(err); k != KindTimeout {
+		t.Errorf("silent server: %v (%v), want timeout", k, err)
+	}
+
+	answering := udpServer(t, func(q *dns.Msg) [][]byte {
+		r := new(dns.Msg)
+		r.SetReply(q)
+		wire, _ := r.Pack()
+		return [][]byte{wire}
+	})
+	l := RateLimited(&tr, 4) // 250 ms between two queries to one address
+	for i := range 2 {
+		// the second waits 250 ms for its turn: longer than its timeout
+		if _, _, err := l.ExchangeTimeout(context.Background(), UDP, answering, newQuery("a.example.", dns.TypeA), 200*time.Millisecond); err != nil {
+			t.Errorf("query %d behind the rate limiter: %v, want the reply", i+1, err)
+		}
+	}
+}

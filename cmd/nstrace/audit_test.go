@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -163,4 +164,30 @@ func TestAuditEqualsCheckOnSyntheticWorld(t *testing.T) {
 		t.Errorf("no domain of the generated world has a finding: the comparison proves little")
 	}
 	t.Logf("200 domains, %d with findings", withFindings)
+}
+
+// TestAuditGC: during an audit the collector runs at 400% heap growth under
+// a memory limit, and both settings come back afterwards; a GOGC or
+// GOMEMLIMIT in the environment is left alone.
+func TestAuditGC(t *testing.T) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("SKIP: GOGC or GOMEMLIMIT is set, and auditGC rightly leaves them alone")
+	}
+	pct := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(pct)
+	limit := debug.SetMemoryLimit(-1)
+	restore := auditGC()
+	if got := debug.SetGCPercent(400); got != 400 {
+		t.Errorf("GC percent during an audit: %d, want 400", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != auditMemoryLimit {
+		t.Errorf("memory limit during an audit: %d, want %d", got, auditMemoryLimit)
+	}
+	restore()
+	if got := debug.SetGCPercent(pct); got != 100 {
+		t.Errorf("GC percent after the audit: %d, want it restored to 100", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != limit {
+		t.Errorf("memory limit after the audit: %d, want it restored to %d", got, limit)
+	}
 }

@@ -146,7 +146,6 @@ func rrs(section []dns.RR) []string {
 type outcome struct {
 	expect  string
 	answers []dns.RR
-	steps   int
 }
 
 // walker is a tiny iterative resolver over a Network, used to prove that

@@ -151,13 +151,11 @@ func dnssecQueries(s *server, qs []nsdQuery) []nsdQuery {
 			continue
 		}
 		apex := strings.TrimPrefix(z.name, ".")
-		for _, q := range []nsdQuery{
+		out = append(out, []nsdQuery{
 			{z.name, dns.TypeDNSKEY, true}, {z.name, dns.TypeNSEC3PARAM, true},
 			{dns.Fqdn("a.b.nstrace-nx." + apex), dns.TypeA, true}, {dns.Fqdn("zzzz." + apex), dns.TypeTXT, true},
 			{dns.Fqdn("0." + apex), dns.TypeA, true}, {dns.Fqdn("x.www." + apex), dns.TypeA, true},
-		} {
-			out = append(out, q)
-		}
+		}...)
 	}
 	return out
 }

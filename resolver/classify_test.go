@@ -8,13 +8,13 @@ import (
 
 func TestClassify(t *testing.T) {
 	type reply struct {
-		rcode      int
-		aa, tc, qr bool
-		id         uint16 // 0: the query's ID
-		qname      string // "": the query's name
-		answer     []string
-		ns         []string
-		extra      []string
+		rcode  int
+		aa, tc bool
+		id     uint16 // 0: the query's ID
+		qname  string // "": the query's name
+		answer []string
+		ns     []string
+		extra  []string
 	}
 	tests := []struct {
 		name   string

@@ -38,7 +38,6 @@ type stepNode struct {
 
 type serverNode struct {
 	addr     netip.AddrPort
-	s        Server
 	attempts []resolver.Exchanged
 	dnssec   *ServerDNSSEC
 }

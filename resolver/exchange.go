@@ -72,8 +72,9 @@ type NetTransport struct {
 }
 
 // maxIdlePerServer is how many answered UDP sockets are kept per server
-// when ReuseUDP is set.
-const maxIdlePerServer = 4
+// when ReuseUDP is set. An audit has up to its concurrency in flight to
+// one TLD server at once: with 4 kept, one query in ten opened a socket.
+const maxIdlePerServer = 32
 
 // Close closes the sockets kept for reuse.
 func (t *NetTransport) Close() error {
@@ -108,10 +109,11 @@ func (t *NetTransport) takeUDP(server netip.AddrPort) net.Conn {
 // closes it when enough are kept.
 func (t *NetTransport) keepUDP(server netip.AddrPort, conn net.Conn) {
 	c, ok := conn.(*net.UDPConn)
-	if !ok || c.SetDeadline(time.Time{}) != nil {
+	if !ok {
 		conn.Close()
 		return
 	}
+	// The old deadline stays: the next exchange sets its own.
 	v, _ := t.idle.LoadOrStore(server, make(chan *net.UDPConn, maxIdlePerServer))
 	select {
 	case v.(chan *net.UDPConn) <- c:
@@ -151,6 +153,7 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 	if proto == UDP && t.ReuseUDP {
 		conn = t.takeUDP(server)
 	}
+	reused := conn != nil
 	if conn == nil {
 		var err error
 		if conn, err = t.Dialer.DialContext(ctx, proto, server.String()); err != nil {
@@ -161,8 +164,8 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 	if dl, ok := ctx.Deadline(); ok && (deadline.IsZero() || dl.Before(deadline)) {
 		deadline = dl
 	}
-	if !deadline.IsZero() {
-		conn.SetDeadline(deadline)
+	if !deadline.IsZero() || reused {
+		conn.SetDeadline(deadline) // zero on a kept socket: no old deadline either
 	}
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer func() {

@@ -196,6 +196,20 @@ func TestNetTransportReuseUDP(t *testing.T) {
 		if same != reuse {
 			t.Errorf("ReuseUDP=%v: source addresses %v", reuse, seen)
 		}
+		if reuse {
+			// A kept socket keeps its last deadline until the next
+			// exchange sets one; one with no deadline at all must clear it.
+			q := newQuery("www.example.com.", dns.TypeA)
+			if _, _, err := tr.ExchangeTimeout(context.Background(), UDP, addr, q, 50*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			<-ports
+			time.Sleep(100 * time.Millisecond) // that deadline is past now
+			if _, _, err := tr.Exchange(context.Background(), UDP, addr, newQuery("www.example.com.", dns.TypeA)); err != nil {
+				t.Errorf("a kept socket whose old deadline passed: %v", err)
+			}
+			<-ports
+		}
 		tr.Close()
 		if reuse {
 			if c := tr.takeUDP(addr); c != nil {

@@ -207,8 +207,9 @@ func TestNetTransportReuseUDP(t *testing.T) {
 			time.Sleep(100 * time.Millisecond) // that deadline is past now
 			if _, _, err := tr.Exchange(context.Background(), UDP, addr, newQuery("www.example.com.", dns.TypeA)); err != nil {
 				t.Errorf("a kept socket whose old deadline passed: %v", err)
+			} else {
+				<-ports
 			}
-			<-ports
 		}
 		tr.Close()
 		if reuse {

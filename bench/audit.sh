@@ -117,9 +117,25 @@ nsd_counts() {
 	done
 }
 
+# four_levels COUNTS: the query counts of the levels, always four columns
+# (0 for a level the world lacks), so that the columns after them stay put.
+four_levels() { awk '{print $2} END {for (i = NR; i < 4; i++) print 0}' "$1"; }
+
 # udp_drops: the kernel's count of UDP datagrams dropped for a full
 # receive buffer (RcvbufErrors in /proc/net/snmp), all sockets.
 udp_drops() { awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) col[$i] = i; h = 1 } else print $col["RcvbufErrors"] }' /proc/net/snmp; }
+
+# nsd_cpu: the CPU seconds (user + system) used so far by every process of
+# the lab's NSDs (main, server and xfrd processes). Their names hold
+# spaces ("nsd: server 1"), so the fields are counted after the ")".
+nsd_cpu() {
+	local ticks=0 t pid
+	for pid in $(pgrep -f "nsd -d -c $NSDDIR/" || true); do
+		t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}') || continue
+		ticks=$((ticks + ${t:-0}))
+	done
+	awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN {print t / hz}'
+}
 
 # timev FILE KEY: a value from the output of /usr/bin/time -v.
 timev() { awk -F': ' -v k="$2" 'index($0, k) {print $2; exit}' "$1"; }
@@ -128,17 +144,21 @@ cpu_seconds() { awk -v u="$(timev "$1" 'User time')" -v s="$(timev "$1" 'System 
 # --- one nstrace run ------------------------------------------------------
 # run_nstrace CONC TAG RESULTS appends to RESULTS one line:
 # "domains/s upstream-queries cpu-seconds peak-rss-kb failures udp-drops
-# root tld sld sub" (the queries to each level, in the order of servers.txt).
+# root tld sld sub nsd-cpu-seconds client-cpu-seconds" (the queries to each
+# level, in the order of servers.txt; servers.txt has four levels).
 run_nstrace() {
 	local c=$1 tag=$2 res=$3 out="$WORK/audit-$2.jsonl"
 	local qmin=()
 	[ "$QMIN" = yes ] && qmin=(--qmin)
 	nsd_reset
-	local drops
+	local drops nsd0
 	drops=$(udp_drops)
+	nsd0=$(nsd_cpu)
 	/usr/bin/time -v -o "$WORK/time-nstrace-$tag" "$NST" audit --hints "$HINTS" -4 --concurrency "$c" \
 		--max-qps-per-server "$MAXQPS" --no-progress "${qmin[@]}" --out "$out" --summary "$WORK/summary-$tag" \
 		"$WORK/world/domains.txt" 2>"$WORK/audit-$tag.err" || true # exit 1: some domains have errors, as designed
+	local nsd1
+	nsd1=$(nsd_cpu)
 	nsd_counts >"$WORK/counts-nstrace-$tag"
 	drops=$(($(udp_drops) - drops))
 	local done
@@ -148,7 +168,8 @@ run_nstrace() {
 	dps=$(awk '/^domains\/s/ {print $2}' "$WORK/summary-$tag")
 	fails=$(grep -vc '"status":"answer"' "$out" || true)
 	echo "$dps $(awk '{s += $2} END {print s}' "$WORK/counts-nstrace-$tag") $(cpu_seconds "$WORK/time-nstrace-$tag")" \
-		"$(timev "$WORK/time-nstrace-$tag" 'Maximum resident')" "$fails" "$drops" $(awk '{print $2}' "$WORK/counts-nstrace-$tag") >>"$res"
+		"$(timev "$WORK/time-nstrace-$tag" 'Maximum resident')" "$fails" "$drops" $(four_levels "$WORK/counts-nstrace-$tag") \
+		"$(awk -v a="$nsd0" -v b="$nsd1" 'BEGIN {print b - a}')" 0 >>"$res"
 }
 
 # --- one Unbound run: a fresh Unbound (cold cache) and dnsperf --------------
@@ -237,10 +258,12 @@ run_unbound() {
 	local c=$1 tag=$2 res=$3
 	start_unbound "$tag"
 	nsd_reset
-	local drops
+	local drops nsd0 nsd1
 	drops=$(udp_drops)
-	dnsperf -s "$UB_ADDR" -p "$UB_PORT" -d "$WORK/queries.txt" -c "$((c < 64 ? c : 64))" -q "$c" -t 10 \
+	nsd0=$(nsd_cpu)
+	/usr/bin/time -v -o "$WORK/time-dnsperf-$tag" dnsperf -s "$UB_ADDR" -p "$UB_PORT" -d "$WORK/queries.txt" -c "$((c < 64 ? c : 64))" -q "$c" -t 10 \
 		>"$WORK/dnsperf-$tag" 2>&1 || die "dnsperf failed: $(tail -5 "$WORK/dnsperf-$tag")"
+	nsd1=$(nsd_cpu)
 	nsd_counts >"$WORK/counts-unbound-$tag"
 	drops=$(($(udp_drops) - drops))
 	stop_unbound
@@ -249,7 +272,8 @@ run_unbound() {
 	sent=$(awk '/Queries sent:/ {print $3}' "$WORK/dnsperf-$tag")
 	noerror=$(awk '/Response codes:/ {for (i = 1; i <= NF; i++) if ($i == "NOERROR") print $(i+1)}' "$WORK/dnsperf-$tag")
 	echo "$qps $(awk '{s += $2} END {print s}' "$WORK/counts-unbound-$tag") $(cpu_seconds "$WORK/time-unbound-$tag")" \
-		"$(timev "$WORK/time-unbound-$tag" 'Maximum resident')" "$((sent - ${noerror:-0}))" "$drops" $(awk '{print $2}' "$WORK/counts-unbound-$tag") >>"$res"
+		"$(timev "$WORK/time-unbound-$tag" 'Maximum resident')" "$((sent - ${noerror:-0}))" "$drops" $(four_levels "$WORK/counts-unbound-$tag") \
+		"$(awk -v a="$nsd0" -v b="$nsd1" 'BEGIN {print b - a}')" "$(cpu_seconds "$WORK/time-dnsperf-$tag")" >>"$res"
 }
 
 write_unbound_conf
@@ -295,7 +319,9 @@ awk -v n="$N" -v runs="$RUNS" -v nc="$NST_C" -v uc="$UB_C" -v expect="$EXPECT_FA
 	-v nl1="$(median 7 "$WORK/results-nstrace")" -v ul1="$(median 7 "$WORK/results-unbound")" \
 	-v nl2="$(median 8 "$WORK/results-nstrace")" -v ul2="$(median 8 "$WORK/results-unbound")" \
 	-v nl3="$(median 9 "$WORK/results-nstrace")" -v ul3="$(median 9 "$WORK/results-unbound")" \
-	-v nl4="$(median 10 "$WORK/results-nstrace")" -v ul4="$(median 10 "$WORK/results-unbound")" '
+	-v nl4="$(median 10 "$WORK/results-nstrace")" -v ul4="$(median 10 "$WORK/results-unbound")" \
+	-v nnsd="$(median 11 "$WORK/results-nstrace")" -v unsd="$(median 11 "$WORK/results-unbound")" \
+	-v ncli="$(median 12 "$WORK/results-nstrace")" -v ucli="$(median 12 "$WORK/results-unbound")" -v cpus="$(nproc)" '
 function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
 function row(name, fmt, a, b) { printf "%-34s %12s %12s %10s\n", name, sprintf(fmt, a), sprintf(fmt, b), ratio(a, b) }
 BEGIN {
@@ -307,6 +333,9 @@ BEGIN {
 	row("upstream queries per domain", "%.2f", nq / n, uq / n)
 	row("CPU us per domain", "%.0f", ncpu * 1e6 / n, ucpu * 1e6 / n)
 	row("CPU us per upstream query", "%.1f", nq > 0 ? ncpu * 1e6 / nq : 0, uq > 0 ? ucpu * 1e6 / uq : 0)
+	row("NSD CPU us per upstream query", "%.1f", nq > 0 ? nnsd * 1e6 / nq : 0, uq > 0 ? unsd * 1e6 / uq : 0)
+	row("CPU us per domain, all processes", "%.0f", (ncpu + nnsd + ncli) * 1e6 / n, (ucpu + unsd + ucli) * 1e6 / n)
+	row("  domains/s if " cpus " CPUs were all busy", "%.0f", cpus * n / (ncpu + nnsd + ncli), cpus * n / (ucpu + unsd + ucli))
 	row("peak RSS MB", "%.1f", nrss / 1024, urss / 1024)
 	row("failures (expected: " expect " lame-all)", "%d", nf, uf)
 	row("kernel UDP drops (RcvbufErrors)", "%d", nd, ud)
@@ -317,6 +346,6 @@ BEGIN {
 	if (L[4] != "") row("  to the " L[4] " level", "%d", nl4, ul4)
 }'
 echo
-echo "per run (domains/s, upstream queries, CPU s, peak RSS KB, failures, UDP drops, queries per level: $levels_line):"
+echo "per run (domains/s, upstream queries, CPU s, peak RSS KB, failures, UDP drops, queries per level: $levels_line, NSD CPU s, dnsperf CPU s):"
 sed 's/^/  nstrace  /' "$WORK/results-nstrace"
 sed 's/^/  unbound  /' "$WORK/results-unbound"

@@ -164,18 +164,19 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 	if dl, ok := ctx.Deadline(); ok && (deadline.IsZero() || dl.Before(deadline)) {
 		deadline = dl
 	}
-	if !deadline.IsZero() || reused {
-		conn.SetDeadline(deadline) // zero on a kept socket: no old deadline either
-	}
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer func() {
-		if stop() && keep && t.ReuseUDP {
+		if keep && t.ReuseUDP {
 			t.keepUDP(server, conn)
 			return
 		}
 		conn.Close()
 	}()
 	if proto == TCP {
+		if !deadline.IsZero() {
+			conn.SetDeadline(deadline)
+		}
+		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
 		co := &dns.Conn{Conn: conn}
 		if err := co.WriteMsg(query); err != nil {
 			return nil, time.Since(start), err
@@ -192,6 +193,22 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 		}
 		return reply, rtt, nil
 	}
+	// UDP: rather than arming a callback on ctx for every query (an audit
+	// sends tens of thousands a second, all under one context), a context
+	// that can be cancelled is looked at whenever a read has waited
+	// cancelPoll; the socket's own deadline is the query's.
+	poll := ctx.Done() != nil
+	readDeadline := func() time.Time {
+		if poll {
+			if p := time.Now().Add(cancelPoll); deadline.IsZero() || p.Before(deadline) {
+				return p
+			}
+		}
+		return deadline
+	}
+	if dl := readDeadline(); !dl.IsZero() || reused {
+		conn.SetDeadline(dl) // zero on a kept socket: no old deadline either
+	}
 	wire, err := query.Pack()
 	if err != nil {
 		return nil, 0, err
@@ -206,6 +223,11 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 	for {
 		n, err := conn.Read(buf)
 		rtt := time.Since(start)
+		if err != nil && poll && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil &&
+			(deadline.IsZero() || time.Now().Before(deadline)) {
+			conn.SetDeadline(readDeadline()) // only the poll's time is up
+			continue
+		}
 		if err != nil {
 			err = ctxErr(ctx, err)
 			if junk > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
@@ -222,6 +244,10 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 		return reply, rtt, nil
 	}
 }
+
+// cancelPoll is how long a UDP read waits at most before it looks whether
+// its context was cancelled: the delay of Ctrl-C in an audit.
+const cancelPoll = 100 * time.Millisecond
 
 // udpBuffers hold the 64 KiB read buffers of UDP exchanges: allocating and
 // clearing one per query was the biggest cost of a bulk audit.

@@ -245,3 +245,30 @@ func TestExchangeTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestNetTransportSlowReplyUnderCancellableContext: a UDP read under a
+// context that can be cancelled looks at the context every cancelPoll;
+// a reply that takes longer than that still arrives, and a silent server
+// still times out at the query's own deadline, not at the first look.
+func TestNetTransportSlowReplyUnderCancellableContext(t *testing.T) {
+	slow := udpServer(t, func(q *dns.Msg) [][]byte {
+		time.Sleep(3 * cancelPoll)
+		r := new(dns.Msg)
+		r.SetReply(q)
+		wire, _ := r.Pack()
+		return [][]byte{wire}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr := &NetTransport{ReuseUDP: true}
+	defer tr.Close()
+	if _, rtt, err := tr.ExchangeTimeout(ctx, UDP, slow, newQuery("a.example.", dns.TypeA), 10*cancelPoll); err != nil || rtt < 3*cancelPoll {
+		t.Errorf("slow reply: rtt %v, err %v; want the reply after %v", rtt, err, 3*cancelPoll)
+	}
+	silent := udpServer(t, func(*dns.Msg) [][]byte { return nil })
+	start := time.Now()
+	_, _, err := tr.ExchangeTimeout(ctx, UDP, silent, newQuery("a.example.", dns.TypeA), 3*cancelPoll)
+	if k, _ := ClassifyError(err); k != KindTimeout || time.Since(start) < 3*cancelPoll {
+		t.Errorf("silent server: %v (%v) after %v, want a timeout after %v", k, err, time.Since(start), 3*cancelPoll)
+	}
+}

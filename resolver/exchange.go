@@ -114,7 +114,10 @@ func (t *NetTransport) keepUDP(server netip.AddrPort, conn net.Conn) {
 		return
 	}
 	// The old deadline stays: the next exchange sets its own.
-	v, _ := t.idle.LoadOrStore(server, make(chan *net.UDPConn, maxIdlePerServer))
+	v, ok := t.idle.Load(server)
+	if !ok { // the first time only: a channel made per call was a garbage per query
+		v, _ = t.idle.LoadOrStore(server, make(chan *net.UDPConn, maxIdlePerServer))
+	}
 	select {
 	case v.(chan *net.UDPConn) <- c:
 	default:

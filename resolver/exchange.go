@@ -212,16 +212,16 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 	if dl := readDeadline(); !dl.IsZero() || reused {
 		conn.SetDeadline(dl) // zero on a kept socket: no old deadline either
 	}
-	wire, err := query.Pack()
+	bufp := udpBuffers.Get().(*[]byte)
+	defer udpBuffers.Put(bufp)
+	buf := *bufp
+	wire, err := query.PackBuffer(buf) // the read buffer holds the query until it is sent
 	if err != nil {
 		return nil, 0, err
 	}
 	if _, err := conn.Write(wire); err != nil {
 		return nil, time.Since(start), err
 	}
-	bufp := udpBuffers.Get().(*[]byte)
-	defer udpBuffers.Put(bufp)
-	buf := *bufp
 	junk := 0
 	for {
 		n, err := conn.Read(buf)

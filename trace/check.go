@@ -2,9 +2,9 @@ package trace
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -135,7 +135,7 @@ func (ck *checker) targets(names []string) []resolver.Target {
 		} else if !isAddressName(n) && !ck.looked(n) {
 			for _, typ := range ck.families() {
 				l := runUndiagnosed(ck.ctx, ck.r, n, typ, ck.opts)
-				prefix := fmt.Sprintf("L%d.", len(ck.c.Lookups)+1)
+				prefix := "L" + strconv.Itoa(len(ck.c.Lookups)+1) + "."
 				renumber(&l.Resolution, prefix)
 				ck.c.Lookups = append(ck.c.Lookups, l.Resolution)
 				ck.t.Queries += l.Queries
@@ -188,7 +188,7 @@ func (ck *checker) probe(zone, name string, qtype uint16, targets []resolver.Tar
 		return Step{}, false
 	}
 	s := res.Steps[0]
-	s.ID = fmt.Sprintf("c%d", len(ck.c.Probes)+1)
+	s.ID = "c" + strconv.Itoa(len(ck.c.Probes)+1)
 	s.Probe = what
 	for _, srv := range s.Servers {
 		ck.t.Queries += max(1, len(srv.Attempts))

@@ -518,6 +518,15 @@ func firstStep(r Resolution) string {
 // isAddressName reports whether an NS target is an IP address written as a
 // name, such as "192.0.2.1.".
 func isAddressName(name string) bool {
+	if !strings.Contains(name, ":") {
+		// Only an IPv4 address then, digits and dots: a host name is
+		// turned down here without the error ParseAddr would build.
+		for i := 0; i < len(name); i++ {
+			if c := name[i]; c != '.' && (c < '0' || c > '9') {
+				return false
+			}
+		}
+	}
 	_, err := netip.ParseAddr(strings.TrimSuffix(name, "."))
 	return err == nil
 }

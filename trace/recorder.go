@@ -2,9 +2,9 @@ package trace
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -195,7 +195,7 @@ func (rec *Recorder) build(n *resNode, prefix string) Resolution {
 	slices.SortFunc(n.steps, func(a, b *stepNode) int { return a.id - b.id })
 	for i, st := range n.steps {
 		s := st.s
-		s.ID = fmt.Sprintf("%s%d", prefix, i+1)
+		s.ID = prefix + strconv.Itoa(i+1)
 		s.Servers = make([]Server, 0, len(st.servers))
 		slices.SortFunc(st.servers, func(a, b *serverNode) int {
 			if c := strings.Compare(a.attempts[0].Server, b.attempts[0].Server); c != 0 {
@@ -211,7 +211,7 @@ func (rec *Recorder) build(n *resNode, prefix string) Resolution {
 		}
 		slices.SortFunc(st.children, func(a, b *resNode) int { return a.id - b.id })
 		for j, c := range st.children {
-			s.Children = append(s.Children, rec.build(c, fmt.Sprintf("%s%s.", s.ID, childLetter(j))))
+			s.Children = append(s.Children, rec.build(c, s.ID+childLetter(j)+"."))
 		}
 		r.Steps = append(r.Steps, s)
 	}
@@ -266,18 +266,41 @@ func ms(d time.Duration) float64 {
 }
 
 func rcodeName(rc int) string {
+	if rc >= 0 && rc < len(rcodeNames) && rcodeNames[rc] != "" {
+		return rcodeNames[rc]
+	}
 	if s, ok := dns.RcodeToString[rc]; ok {
 		return s
 	}
-	return fmt.Sprintf("RCODE%d", rc)
+	return "RCODE" + strconv.Itoa(rc)
 }
 
 func typeName(t uint16) string {
+	if int(t) < len(typeNames) && typeNames[t] != "" {
+		return typeNames[t]
+	}
 	if s, ok := dns.TypeToString[t]; ok {
 		return s
 	}
-	return fmt.Sprintf("TYPE%d", t)
+	return "TYPE" + strconv.Itoa(int(t))
 }
+
+// typeNames and rcodeNames hold the mnemonics of miekg/dns's tables for
+// the small numbers, which a trace names millions of times: an array read
+// instead of a map lookup. Other numbers go to the tables themselves.
+var typeNames, rcodeNames = func() (types, rcodes [256]string) {
+	for t, s := range dns.TypeToString {
+		if int(t) < len(types) {
+			types[t] = s
+		}
+	}
+	for rc, s := range dns.RcodeToString {
+		if rc >= 0 && rc < len(rcodes) {
+			rcodes[rc] = s
+		}
+	}
+	return types, rcodes
+}()
 
 func record(rr dns.RR) Record {
 	h := rr.Header()
@@ -304,6 +327,15 @@ func rdata(rr dns.RR) string {
 	case *dns.CNAME:
 		if isPlainName(v.Target) {
 			return v.Target
+		}
+	case *dns.SOA:
+		if isPlainName(v.Ns) && isPlainName(v.Mbox) {
+			b := make([]byte, 0, len(v.Ns)+len(v.Mbox)+6*11)
+			b = append(append(append(b, v.Ns...), ' '), v.Mbox...)
+			for _, n := range [...]uint32{v.Serial, v.Refresh, v.Retry, v.Expire, v.Minttl} {
+				b = strconv.AppendUint(append(b, ' '), uint64(n), 10)
+			}
+			return string(b)
 		}
 	}
 	return strings.TrimPrefix(rr.String(), rr.Header().String())

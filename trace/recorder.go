@@ -16,10 +16,18 @@ import (
 // Recorder turns the resolver's events into a Trace. It is a
 // resolver.Observer, safe for concurrent use.
 type Recorder struct {
-	mu          sync.Mutex
-	resolutions map[int]*resNode
-	steps       map[int]*stepNode
+	mu sync.Mutex
+	// The nodes in the order started. A recording holds a few of each:
+	// slices searched from the newest beat maps.
+	resolutions []*resNode
+	steps       []*stepNode
 	top         *resNode
+	// The nodes are handed out of these, a block at a time (see take);
+	// the first blocks are part of the Recorder.
+	resPool   []resNode
+	stepPool  []stepNode
+	firstRes  [1]resNode
+	firstStep [1]stepNode
 }
 
 type resNode struct {
@@ -32,14 +40,35 @@ type stepNode struct {
 	id       int
 	s        Step
 	servers  []*serverNode // a step asks a few servers: a slice beats a map
+	pool     []serverNode  // where servers come from (see take)
 	children []*resNode
 	chosen   netip.AddrPort
+	// The RRs of the response the step used, whose records s holds:
+	// the chosen server's reply has the same ones (see fillServer).
+	usedNS     []*dns.NS
+	usedGlue   []dns.RR
+	usedAnswer []dns.RR
+	usedSOA    *dns.SOA
+	referral   []Record // NS then glue: s.Referral's NS and Glue
+	hint       int      // how many servers the step may ask
 }
 
 type serverNode struct {
 	addr     netip.AddrPort
 	attempts []resolver.Exchanged
+	first    [1]resolver.Exchanged // attempts' room for the first (often the only) one
 	dnssec   *ServerDNSSEC
+}
+
+// take hands out a zeroed node from *pool, and when it is used up, a new
+// block twice as big: a node is not one allocation each. The nodes never
+// move (a full block is left as it is), so pointers to them stay valid.
+func take[T any](pool *[]T) *T {
+	if len(*pool) == cap(*pool) {
+		*pool = make([]T, 0, max(2*cap(*pool), 1))
+	}
+	*pool = (*pool)[:len(*pool)+1]
+	return &(*pool)[len(*pool)-1]
 }
 
 // server returns the node of the server at addr, if it was asked.
@@ -52,9 +81,31 @@ func (st *stepNode) server(addr netip.AddrPort) (*serverNode, bool) {
 	return nil, false
 }
 
+// step returns the node of step id, if it was started.
+func (rec *Recorder) step(id int) (*stepNode, bool) {
+	for i := len(rec.steps) - 1; i >= 0; i-- {
+		if rec.steps[i].id == id {
+			return rec.steps[i], true
+		}
+	}
+	return nil, false
+}
+
+// resolution returns the node of resolution id, if it was started.
+func (rec *Recorder) resolution(id int) (*resNode, bool) {
+	for i := len(rec.resolutions) - 1; i >= 0; i-- {
+		if rec.resolutions[i].id == id {
+			return rec.resolutions[i], true
+		}
+	}
+	return nil, false
+}
+
 // NewRecorder returns an empty Recorder.
 func NewRecorder() *Recorder {
-	return &Recorder{resolutions: map[int]*resNode{}, steps: map[int]*stepNode{}}
+	rec := &Recorder{}
+	rec.resPool, rec.stepPool = rec.firstRes[:0], rec.firstStep[:0]
+	return rec
 }
 
 // Observe records one event.
@@ -63,34 +114,42 @@ func (rec *Recorder) Observe(e resolver.Event) {
 	defer rec.mu.Unlock()
 	switch e := e.(type) {
 	case resolver.ResolutionStarted:
-		n := &resNode{id: e.Resolution, r: Resolution{Purpose: e.Purpose.String(), Question: Question{Name: e.Name, Type: typeName(e.Type)}}}
-		rec.resolutions[e.Resolution] = n
-		if p, ok := rec.steps[e.ParentStep]; ok {
+		n := take(&rec.resPool)
+		*n = resNode{id: e.Resolution, r: Resolution{Purpose: e.Purpose.String(), Question: Question{Name: e.Name, Type: typeName(e.Type)}}}
+		if p, ok := rec.step(e.ParentStep); ok {
 			p.children = append(p.children, n)
 		} else if rec.top == nil {
 			rec.top = n
 		}
+		rec.resolutions = append(rec.resolutions, n)
 	case resolver.StepStarted:
-		n := &stepNode{id: e.Step}
+		n := take(&rec.stepPool)
+		n.id, n.hint = e.Step, len(e.NS)
 		n.s = Step{Zone: e.Zone, Name: e.Name, FullName: e.FullName, Type: typeName(e.Type), Cache: Cache{State: "miss"}}
-		rec.steps[e.Step] = n
-		if r, ok := rec.resolutions[e.Resolution]; ok {
+		rec.steps = append(rec.steps, n)
+		if r, ok := rec.resolution(e.Resolution); ok {
 			r.steps = append(r.steps, n)
 		}
 	case resolver.Exchanged:
-		st, ok := rec.steps[e.Step]
+		st, ok := rec.step(e.Step)
 		if !ok {
 			return
 		}
 		sn, ok := st.server(e.Addr)
 		if !ok {
-			sn = &serverNode{}
+			if st.pool == nil {
+				// a step asks the zone's NS names, often one address
+				// each: one block for them all
+				st.pool = make([]serverNode, 0, min(max(st.hint, 1), 8))
+			}
+			sn = take(&st.pool)
 			sn.addr = e.Addr
+			sn.attempts = sn.first[:0]
 			st.servers = append(st.servers, sn)
 		}
 		sn.attempts = append(sn.attempts, e)
 	case resolver.StepFinished:
-		st, ok := rec.steps[e.Step]
+		st, ok := rec.step(e.Step)
 		if !ok {
 			return
 		}
@@ -112,9 +171,9 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			st.s.Address = e.Addr.Addr().String()
 			st.chosen = e.Addr
 		}
-		fillResponse(&st.s, e.Response)
+		st.fillResponse(e.Response)
 	case resolver.ValidatedServer:
-		st, ok := rec.steps[e.Step]
+		st, ok := rec.step(e.Step)
 		if !ok {
 			return
 		}
@@ -122,30 +181,37 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			sn.dnssec = &ServerDNSSEC{State: e.Verdict.State.String(), Zone: e.Zone, Code: e.Verdict.Code, Reason: e.Verdict.Reason}
 		}
 	case resolver.Validated:
-		st, ok := rec.steps[e.Step]
+		st, ok := rec.step(e.Step)
 		if !ok {
 			return
 		}
 		st.s.DNSSEC = &StepDNSSEC{State: e.Verdict.State.String(), What: e.What, Zone: e.Zone, Code: e.Verdict.Code,
 			Reason: e.Verdict.Reason, KeyTags: e.Verdict.KeyTags, Inherited: e.Inherited, Cached: e.Cached}
 	case resolver.ResolutionFinished:
-		if r, ok := rec.resolutions[e.Resolution]; ok {
+		if r, ok := rec.resolution(e.Resolution); ok {
 			r.r.Outcome = outcome(e.Outcome)
 		}
 	}
 }
 
-func fillResponse(s *Step, resp resolver.Response) {
+// fillResponse records in st the response its step used.
+func (st *stepNode) fillResponse(resp resolver.Response) {
+	s := &st.s
+	st.usedNS, st.usedGlue, st.usedAnswer, st.usedSOA = resp.NS, resp.Glue, resp.Answer, resp.SOA
 	switch resp.Kind {
 	case resolver.KindReferral:
-		ref := &Referral{Zone: resp.Referral, NS: []Record{}, Glue: records(resp.Glue)}
-		for _, ns := range resp.NS {
-			ref.NS = append(ref.NS, record(ns))
+		// one slice for the NS and the glue, as the chosen server's
+		// records are (see server)
+		n := len(resp.NS)
+		all := make([]Record, n+len(resp.Glue))
+		for i, ns := range resp.NS {
+			all[i] = record(ns)
 		}
-		if ref.Glue == nil {
-			ref.Glue = []Record{}
+		for i, rr := range resp.Glue {
+			all[n+i] = record(rr)
 		}
-		s.Referral = ref
+		st.referral = all
+		s.Referral = &Referral{Zone: resp.Referral, NS: all[:n:n], Glue: all[n:]}
 	case resolver.KindAnswer:
 		s.Answer = records(resp.Answer)
 	case resolver.KindCNAME:
@@ -191,39 +257,50 @@ func (rec *Recorder) Resolution() Resolution {
 
 func (rec *Recorder) build(n *resNode, prefix string) Resolution {
 	r := n.r
-	r.Steps = make([]Step, 0, len(n.steps))
+	r.Steps = make([]Step, len(n.steps))
 	slices.SortFunc(n.steps, func(a, b *stepNode) int { return a.id - b.id })
 	for i, st := range n.steps {
-		s := st.s
+		s := &r.Steps[i]
+		*s = st.s
 		s.ID = prefix + strconv.Itoa(i+1)
-		s.Servers = make([]Server, 0, len(st.servers))
+		s.Servers = make([]Server, len(st.servers))
 		slices.SortFunc(st.servers, func(a, b *serverNode) int {
 			if c := strings.Compare(a.attempts[0].Server, b.attempts[0].Server); c != 0 {
 				return c
 			}
 			return a.addr.Compare(b.addr)
 		})
-		for _, sn := range st.servers {
-			srv := server(sn.attempts)
+		for j, sn := range st.servers {
+			srv := &s.Servers[j]
+			st.fillServer(srv, sn.attempts)
 			srv.DNSSEC = sn.dnssec
 			srv.Chosen = sn.addr == st.chosen
-			s.Servers = append(s.Servers, srv)
 		}
-		slices.SortFunc(st.children, func(a, b *resNode) int { return a.id - b.id })
-		for j, c := range st.children {
-			s.Children = append(s.Children, rec.build(c, s.ID+childLetter(j)+"."))
+		if len(st.children) > 0 {
+			slices.SortFunc(st.children, func(a, b *resNode) int { return a.id - b.id })
+			s.Children = make([]Resolution, len(st.children))
+			for j, c := range st.children {
+				s.Children[j] = rec.build(c, s.ID+childLetter(j)+".")
+			}
 		}
-		r.Steps = append(r.Steps, s)
 	}
 	return r
 }
 
-func server(attempts []resolver.Exchanged) Server {
-	slices.SortFunc(attempts, func(a, b resolver.Exchanged) int { return a.Attempt - b.Attempt })
-	last := attempts[len(attempts)-1]
-	resp := last.Response
-	s := Server{
-		Name: last.Server, Address: last.Addr.Addr().String(), Proto: last.Proto,
+// fillServer fills s with the server of st asked in attempts. The records of
+// a reply that st used are those st holds already.
+func (st *stepNode) fillServer(s *Server, attempts []resolver.Exchanged) {
+	if len(attempts) > 1 {
+		slices.SortFunc(attempts, func(a, b resolver.Exchanged) int { return a.Attempt - b.Attempt })
+	}
+	last := &attempts[len(attempts)-1]
+	resp := &last.Response
+	address := st.s.Address
+	if last.Addr != st.chosen || address == "" {
+		address = last.Addr.Addr().String()
+	}
+	*s = Server{
+		Name: last.Server, Address: address, Proto: last.Proto,
 		RTTms: ms(last.RTT), AA: resp.AA, Kind: resp.Kind.String(), Detail: resp.Detail, Size: resp.Size,
 		Bad: resp.BadReply,
 	}
@@ -232,16 +309,39 @@ func server(attempts []resolver.Exchanged) Server {
 	}
 	switch resp.Kind {
 	case resolver.KindReferral:
+		if len(resp.NS)+len(resp.Glue) == 0 {
+			break
+		}
+		if st.referral != nil && sameRRs(resp.NS, st.usedNS) && sameRRs(resp.Glue, st.usedGlue) {
+			s.Records = st.referral
+			break
+		}
+		s.Records = make([]Record, 0, len(resp.NS)+len(resp.Glue))
 		for _, ns := range resp.NS {
 			s.Records = append(s.Records, record(ns))
 		}
-		s.Records = append(s.Records, records(resp.Glue)...)
+		for _, rr := range resp.Glue {
+			s.Records = append(s.Records, record(rr))
+		}
 	case resolver.KindAnswer, resolver.KindCNAME:
-		s.Records = records(resp.Answer)
+		if len(resp.Answer) > 0 && len(st.s.Answer) == len(resp.Answer) && sameRRs(resp.Answer, st.usedAnswer) {
+			s.Records = st.s.Answer
+		} else {
+			s.Records = records(resp.Answer)
+		}
 	case resolver.KindNXDomain, resolver.KindNoData:
 		if resp.SOA != nil {
-			s.Records = []Record{record(resp.SOA)}
+			if resp.SOA == st.usedSOA && st.s.SOA != nil {
+				s.Records = []Record{*st.s.SOA}
+			} else {
+				s.Records = []Record{record(resp.SOA)}
+			}
 		}
+	}
+	if len(attempts) == 1 {
+		s.Ignored = records(resp.Ignored)
+		s.TC = resp.TC
+		return
 	}
 	for _, a := range attempts {
 		s.Ignored = append(s.Ignored, records(a.Response.Ignored)...)
@@ -249,16 +349,20 @@ func server(attempts []resolver.Exchanged) Server {
 			s.TC = true
 		}
 	}
-	if len(attempts) > 1 {
-		for _, a := range attempts {
-			at := Attempt{Proto: a.Proto, RTTms: ms(a.RTT), Kind: a.Response.Kind.String(), Detail: a.Response.Detail}
-			if a.Response.Size > 0 {
-				at.Rcode = rcodeName(a.Response.Rcode)
-			}
-			s.Attempts = append(s.Attempts, at)
+	s.Attempts = make([]Attempt, len(attempts))
+	for i, a := range attempts {
+		at := Attempt{Proto: a.Proto, RTTms: ms(a.RTT), Kind: a.Response.Kind.String(), Detail: a.Response.Detail}
+		if a.Response.Size > 0 {
+			at.Rcode = rcodeName(a.Response.Rcode)
 		}
+		s.Attempts[i] = at
 	}
-	return s
+}
+
+// sameRRs reports whether a and b are the same slice: the same records,
+// not merely equal ones.
+func sameRRs[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func ms(d time.Duration) float64 {

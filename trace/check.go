@@ -146,10 +146,15 @@ func (ck *checker) targets(names []string) []resolver.Target {
 				}
 			}
 		}
-		seen := map[netip.Addr]bool{}
+		first := len(out) // n's targets are out[first:]: an address is in them once
+	addrs:
 		for _, a := range ck.addrs[n] {
-			if !seen[a] && ((a.Is4() && ck.r.Config.IPv4) || (!a.Is4() && ck.r.Config.IPv6)) {
-				seen[a] = true
+			if (a.Is4() && ck.r.Config.IPv4) || (!a.Is4() && ck.r.Config.IPv6) {
+				for _, t := range out[first:] {
+					if t.Addr.Addr() == a {
+						continue addrs
+					}
+				}
 				out = append(out, resolver.Target{Name: n, Addr: netip.AddrPortFrom(a, ck.r.Config.Port)})
 			}
 		}

@@ -28,19 +28,24 @@ type Recorder struct {
 	stepPool  []stepNode
 	firstRes  [1]resNode
 	firstStep [1]stepNode
+	// room for the first nodes of resolutions and steps
+	resRoom  [4]*resNode
+	stepRoom [8]*stepNode
 }
 
 type resNode struct {
-	id    int
-	r     Resolution
-	steps []*stepNode
+	id       int
+	r        Resolution
+	steps    []*stepNode
+	stepRoom [4]*stepNode // room for the first steps
 }
 
 type stepNode struct {
 	id       int
 	s        Step
-	servers  []*serverNode // a step asks a few servers: a slice beats a map
-	pool     []serverNode  // where servers come from (see take)
+	servers  []*serverNode  // a step asks a few servers: a slice beats a map
+	room     [4]*serverNode // room for the first servers
+	pool     []serverNode   // where servers come from (see take)
 	children []*resNode
 	chosen   netip.AddrPort
 	// The RRs of the response the step used, whose records s holds:
@@ -105,6 +110,7 @@ func (rec *Recorder) resolution(id int) (*resNode, bool) {
 func NewRecorder() *Recorder {
 	rec := &Recorder{}
 	rec.resPool, rec.stepPool = rec.firstRes[:0], rec.firstStep[:0]
+	rec.resolutions, rec.steps = rec.resRoom[:0], rec.stepRoom[:0]
 	return rec
 }
 
@@ -116,6 +122,7 @@ func (rec *Recorder) Observe(e resolver.Event) {
 	case resolver.ResolutionStarted:
 		n := take(&rec.resPool)
 		*n = resNode{id: e.Resolution, r: Resolution{Purpose: e.Purpose.String(), Question: Question{Name: e.Name, Type: typeName(e.Type)}}}
+		n.steps = n.stepRoom[:0]
 		if p, ok := rec.step(e.ParentStep); ok {
 			p.children = append(p.children, n)
 		} else if rec.top == nil {
@@ -125,6 +132,7 @@ func (rec *Recorder) Observe(e resolver.Event) {
 	case resolver.StepStarted:
 		n := take(&rec.stepPool)
 		n.id, n.hint = e.Step, len(e.NS)
+		n.servers = n.room[:0]
 		n.s = Step{Zone: e.Zone, Name: e.Name, FullName: e.FullName, Type: typeName(e.Type), Cache: Cache{State: "miss"}}
 		rec.steps = append(rec.steps, n)
 		if r, ok := rec.resolution(e.Resolution); ok {

@@ -197,7 +197,7 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			Reason: e.Verdict.Reason, KeyTags: e.Verdict.KeyTags, Inherited: e.Inherited, Cached: e.Cached}
 	case resolver.ResolutionFinished:
 		if r, ok := rec.resolution(e.Resolution); ok {
-			r.r.Outcome = outcome(e.Outcome)
+			r.r.Outcome = outcome(e.Outcome, r.steps)
 		}
 	}
 }
@@ -234,17 +234,30 @@ func (st *stepNode) fillResponse(resp resolver.Response) {
 	}
 }
 
-func outcome(o resolver.Outcome) Outcome {
-	out := Outcome{Status: o.Status.String(), Records: records(o.Records), Zone: o.Zone}
-	if out.Records == nil {
+// outcome converts o, the outcome of a resolution whose steps are steps:
+// records that the last of them used (the same RRs) are its own.
+func outcome(o resolver.Outcome, steps []*stepNode) Outcome {
+	out := Outcome{Status: o.Status.String(), Zone: o.Zone}
+	var last *stepNode
+	if len(steps) > 0 {
+		last = steps[len(steps)-1]
+	}
+	if last != nil && len(o.Records) > 0 && len(last.s.Answer) == len(o.Records) && sameRRs(o.Records, last.usedAnswer) {
+		out.Records = last.s.Answer
+	} else if out.Records = records(o.Records); out.Records == nil {
 		out.Records = []Record{}
 	}
 	if o.Status == resolver.StatusServFail {
 		out.Reason, out.Detail = o.Reason.String(), o.Detail
 	}
 	if o.SOA != nil {
-		soa := record(o.SOA)
-		out.SOA = &soa
+		if last != nil && o.SOA == last.usedSOA && last.s.SOA != nil {
+			soa := *last.s.SOA
+			out.SOA = &soa
+		} else {
+			soa := record(o.SOA)
+			out.SOA = &soa
+		}
 	}
 	if o.Security.State != resolver.SecurityUnchecked {
 		out.DNSSEC = &OutcomeDNSSEC{State: o.Security.State.String(), Reason: o.Security.Reason}
@@ -506,7 +519,7 @@ func runUndiagnosed(ctx context.Context, r *resolver.Resolver, name string, qtyp
 	t.Resolution = rec.Resolution()
 	if t.Question.Name == "" { // the resolver stopped before it began (an invalid Config)
 		t.Question = Question{Name: dns.CanonicalName(name), Type: typeName(qtype)}
-		t.Outcome = outcome(res.Outcome)
+		t.Outcome = outcome(res.Outcome, nil)
 	}
 	return t
 }

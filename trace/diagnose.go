@@ -195,44 +195,82 @@ func failureSummary(s *Step) string {
 // referral judges the delegation a step received.
 func (d *diagnosis) referral(s *Step) {
 	ref := s.Referral
-	glue := map[string]bool{}
-	for _, g := range ref.Glue {
-		glue[dns.CanonicalName(g.Name)] = true
+	hasGlue := func(n string) bool {
+		for _, g := range ref.Glue {
+			if dns.CanonicalName(g.Name) == n {
+				return true
+			}
+		}
+		return false
 	}
-	var names []string
-	for _, ns := range ref.NS {
-		names = append(names, dns.CanonicalName(ns.Data))
+	names := make([]string, len(ref.NS))
+	for i, ns := range ref.NS {
+		names[i] = dns.CanonicalName(ns.Data)
 	}
-	ev := Evidence{Step: s.ID, Server: s.Server, Address: s.Address, Asked: s.Name + " " + s.Type, Got: "NS " + list(names)}
+	var ev *Evidence // written once needed: most delegations are fine
+	evidence := func() Evidence {
+		if ev == nil {
+			ev = &Evidence{Step: s.ID, Server: s.Server, Address: s.Address, Asked: s.Name + " " + s.Type, Got: "NS " + list(names)}
+		}
+		return *ev
+	}
 	for _, n := range names {
 		f := facts{zone: ref.Zone, server: n, parent: s.Zone}
 		switch {
 		case isAddressName(n):
-			d.add(CodeNSAddress, f, ev)
-		case resolver.InDomain(ref.Zone, n) && !glue[n]:
-			d.add(CodeMissingGlue, f, ev)
+			d.add(CodeNSAddress, f, evidence())
+		case resolver.InDomain(ref.Zone, n) && !hasGlue(n):
+			d.add(CodeMissingGlue, f, evidence())
 		}
 	}
 	if len(names) == 1 {
-		d.add(CodeSingleNS, facts{zone: ref.Zone, names: names, parent: s.Zone}, ev)
+		d.add(CodeSingleNS, facts{zone: ref.Zone, names: names, parent: s.Zone}, evidence())
 	}
+}
+
+// resolutionsOf returns the resolutions of rs whose question is name (and,
+// unless purpose is empty, whose purpose is purpose), in order: a part of
+// rs when they are next to each other, as a check's lookups of one name
+// are, and a copy otherwise.
+func resolutionsOf(rs []Resolution, name, purpose string) []Resolution {
+	match := func(r *Resolution) bool {
+		return r.Question.Name == name && (purpose == "" || r.Purpose == purpose)
+	}
+	first, last, n := -1, -1, 0
+	for i := range rs {
+		if match(&rs[i]) {
+			if first < 0 {
+				first = i
+			}
+			last = i
+			n++
+		}
+	}
+	switch {
+	case n == 0:
+		return nil
+	case last-first+1 == n:
+		return rs[first : last+1 : last+1]
+	}
+	out := make([]Resolution, 0, n)
+	for i := range rs {
+		if match(&rs[i]) {
+			out = append(out, rs[i])
+		}
+	}
+	return out
 }
 
 // children judges the side resolutions of NS addresses a step needed.
 func (d *diagnosis) children(s *Step) {
-	byName := map[string][]Resolution{}
 	var order []string
-	for _, c := range s.Children {
-		if c.Purpose != "glueless" {
-			continue
-		}
-		if _, ok := byName[c.Question.Name]; !ok {
+	for i := range s.Children {
+		if c := &s.Children[i]; c.Purpose == "glueless" && !slices.Contains(order, c.Question.Name) {
 			order = append(order, c.Question.Name)
 		}
-		byName[c.Question.Name] = append(byName[c.Question.Name], c)
 	}
 	for _, name := range order {
-		d.nsAddress(s.Zone, name, byName[name])
+		d.nsAddress(s.Zone, name, resolutionsOf(s.Children, name, "glueless"))
 	}
 }
 
@@ -244,9 +282,9 @@ func (d *diagnosis) nsAddress(zone, name string, lookups []Resolution) {
 	noAddress := true
 	var why []string
 	for _, l := range lookups {
-		ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
 		for _, r := range l.Outcome.Records {
 			if r.Type == "CNAME" && dns.CanonicalName(r.Name) == dns.CanonicalName(name) {
+				ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
 				d.add(CodeNSCNAME, facts{zone: zone, server: name, target: r.Data}, ev)
 			}
 		}
@@ -344,10 +382,6 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 		d.resolution(&c.Lookups[i], false)
 	}
 	// The addresses of the NS names, resolved from the root.
-	byName := map[string][]Resolution{}
-	for _, l := range c.Lookups {
-		byName[l.Question.Name] = append(byName[l.Question.Name], l)
-	}
 	names := namesOf(c.ParentNS)
 	for _, n := range namesOf(c.ChildNS) {
 		if !slices.Contains(names, n) {
@@ -355,9 +389,9 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 		}
 	}
 	for _, n := range names {
-		d.nsAddress(c.Zone, n, byName[n])
+		d.nsAddress(c.Zone, n, resolutionsOf(c.Lookups, n, ""))
 	}
-	d.glue(c, byName)
+	d.glue(c)
 	d.nsSets(c)
 	d.serials(c, steps)
 	if len(c.ParentNS) == 1 {
@@ -367,27 +401,27 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 
 // glue compares the parent's glue with the addresses the NS names' own
 // zones publish.
-func (d *diagnosis) glue(c *Check, lookups map[string][]Resolution) {
-	glue := map[string][]Record{}
+func (d *diagnosis) glue(c *Check) {
+	canon := make([]string, len(c.Glue)) // the glue's names
 	var order []string
-	for _, g := range c.Glue {
-		n := dns.CanonicalName(g.Name)
-		if _, ok := glue[n]; !ok {
-			order = append(order, n)
+	for i, g := range c.Glue {
+		canon[i] = dns.CanonicalName(g.Name)
+		if !slices.Contains(order, canon[i]) {
+			order = append(order, canon[i])
 		}
-		glue[n] = append(glue[n], g)
 	}
 	for _, n := range order {
+		lookups := resolutionsOf(c.Lookups, n, "")
 		for _, typ := range [...]string{"A", "AAAA"} {
 			var fromGlue, fromZone []string
-			for _, g := range glue[n] {
-				if g.Type == typ {
+			for i, g := range c.Glue {
+				if canon[i] == n && g.Type == typ {
 					fromGlue = append(fromGlue, g.Data)
 				}
 			}
 			answered := false
 			var step string
-			for _, l := range lookups[n] {
+			for _, l := range lookups {
 				if l.Question.Type != typ || (l.Outcome.Status != "answer" && l.Outcome.Status != "nodata") {
 					continue
 				}

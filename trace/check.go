@@ -26,7 +26,9 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 		t.Findings = Diagnose(t)
 		return t // the trace never reached the zone: its findings say why
 	}
-	c := &Check{Zone: zone, Parent: parent, ParentNS: []Record{}, Glue: []Record{}, ChildNS: []Record{}, Lookups: []Resolution{}, Probes: []Step{}}
+	// Room for the usual probes: the delegation (when the trace's step
+	// came from the cache) and the zone's NS (its SOA, the trace asked).
+	c := &Check{Zone: zone, Parent: parent, ParentNS: []Record{}, Glue: []Record{}, ChildNS: []Record{}, Lookups: []Resolution{}, Probes: make([]Step, 0, 2)}
 	t.Check = c
 	ck := checker{ctx: ctx, r: r, t: t, c: c, opts: opts, addrs: map[string][]netip.Addr{}}
 
@@ -128,7 +130,15 @@ type checker struct {
 // targets returns every address of names: glue and the addresses resolved
 // from the root (each name is looked up once, recorded in Check.Lookups).
 func (ck *checker) targets(names []string) []resolver.Target {
-	var out []resolver.Target
+	out := make([]resolver.Target, 0, len(names)) // most names have one address
+	// Room for the lookups to come, at most.
+	need := 0
+	for _, n := range names {
+		if !isAddressName(n) && !ck.looked(n) {
+			need++
+		}
+	}
+	ck.c.Lookups = slices.Grow(ck.c.Lookups, min(need, MaxNSLookups)*len(ck.families()))
 	for _, n := range names {
 		if !isAddressName(n) && !ck.looked(n) && len(ck.c.Lookups) >= MaxNSLookups*len(ck.families()) {
 			ck.c.LookupsSkipped++ // too many NS names to look them all up: glue, if any, is used as it is

@@ -382,8 +382,9 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 		d.resolution(&c.Lookups[i], false)
 	}
 	// The addresses of the NS names, resolved from the root.
-	names := namesOf(c.ParentNS)
-	for _, n := range namesOf(c.ChildNS) {
+	parent, child := namesOf(c.ParentNS), namesOf(c.ChildNS)
+	names := slices.Clip(parent)
+	for _, n := range child {
 		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}
@@ -392,7 +393,7 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 		d.nsAddress(c.Zone, n, resolutionsOf(c.Lookups, n, ""))
 	}
 	d.glue(c)
-	d.nsSets(c)
+	d.nsSets(c, parent, child)
 	d.serials(c, steps)
 	if len(c.ParentNS) == 1 {
 		d.add(CodeSingleNS, facts{zone: c.Zone, names: namesOf(c.ParentNS), parent: c.Parent}, Evidence{Step: probeID(c, c.Parent, "NS"), Got: "NS " + list(namesOf(c.ParentNS))})
@@ -450,12 +451,12 @@ func (d *diagnosis) glue(c *Check) {
 }
 
 // nsSets compares the NS set at the parent with the one at the apex, and
-// the apex sets of the zone's servers with each other.
-func (d *diagnosis) nsSets(c *Check) {
+// the apex sets of the zone's servers with each other; parent and child
+// are the names of c.ParentNS and c.ChildNS.
+func (d *diagnosis) nsSets(c *Check, parent, child []string) {
 	if len(c.ParentNS) == 0 || len(c.ChildNS) == 0 {
 		return
 	}
-	parent, child := namesOf(c.ParentNS), namesOf(c.ChildNS)
 	var parentOnly, childOnly []string
 	for _, n := range parent {
 		if !slices.Contains(child, n) {

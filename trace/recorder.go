@@ -455,12 +455,17 @@ func rdata(rr dns.RR) string {
 		}
 	case *dns.SOA:
 		if isPlainName(v.Ns) && isPlainName(v.Mbox) {
-			b := make([]byte, 0, len(v.Ns)+len(v.Mbox)+6*11)
-			b = append(append(append(b, v.Ns...), ' '), v.Mbox...)
+			var b strings.Builder
+			b.Grow(len(v.Ns) + len(v.Mbox) + 5*11)
+			b.WriteString(v.Ns)
+			b.WriteByte(' ')
+			b.WriteString(v.Mbox)
+			var digits [10]byte
 			for _, n := range [...]uint32{v.Serial, v.Refresh, v.Retry, v.Expire, v.Minttl} {
-				b = strconv.AppendUint(append(b, ' '), uint64(n), 10)
+				b.WriteByte(' ')
+				b.Write(strconv.AppendUint(digits[:0], uint64(n), 10))
 			}
-			return string(b)
+			return b.String()
 		}
 	}
 	return strings.TrimPrefix(rr.String(), rr.Header().String())

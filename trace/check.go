@@ -19,7 +19,7 @@ import (
 // the delegation and those the zone itself lists) for its SOA and NS
 // records. Every query is recorded; the findings cover all of it.
 func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Options) *Trace {
-	name = dns.CanonicalName(name)
+	name = canonicalName(name)
 	t := runUndiagnosed(ctx, r, name, dns.TypeSOA, opts)
 	zone, parent, ok := zoneOf(t)
 	if !ok {
@@ -46,7 +46,7 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 	for _, g := range c.Glue {
 		a, err := netip.ParseAddr(g.Data)
 		if err == nil {
-			n := dns.CanonicalName(g.Name)
+			n := canonicalName(g.Name)
 			ck.addrs[n] = append(ck.addrs[n], a)
 		}
 	}
@@ -92,7 +92,7 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 func (ck *checker) expected(expect []string, asked map[string]bool) {
 	c := ck.c
 	for _, n := range expect {
-		n = dns.CanonicalName(n)
+		n = canonicalName(n)
 		if !slices.Contains(c.ExpectedNS, n) {
 			c.ExpectedNS = append(c.ExpectedNS, n)
 		}

@@ -197,7 +197,7 @@ func (d *diagnosis) referral(s *Step) {
 	ref := s.Referral
 	hasGlue := func(n string) bool {
 		for _, g := range ref.Glue {
-			if dns.CanonicalName(g.Name) == n {
+			if canonicalName(g.Name) == n {
 				return true
 			}
 		}
@@ -205,7 +205,7 @@ func (d *diagnosis) referral(s *Step) {
 	}
 	names := make([]string, len(ref.NS))
 	for i, ns := range ref.NS {
-		names[i] = dns.CanonicalName(ns.Data)
+		names[i] = canonicalName(ns.Data)
 	}
 	var ev *Evidence // written once needed: most delegations are fine
 	evidence := func() Evidence {
@@ -283,7 +283,7 @@ func (d *diagnosis) nsAddress(zone, name string, lookups []Resolution) {
 	var why []string
 	for _, l := range lookups {
 		for _, r := range l.Outcome.Records {
-			if r.Type == "CNAME" && dns.CanonicalName(r.Name) == dns.CanonicalName(name) {
+			if r.Type == "CNAME" && canonicalName(r.Name) == canonicalName(name) {
 				ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
 				d.add(CodeNSCNAME, facts{zone: zone, server: name, target: r.Data}, ev)
 			}
@@ -406,7 +406,7 @@ func (d *diagnosis) glue(c *Check) {
 	canon := make([]string, len(c.Glue)) // the glue's names
 	var order []string
 	for i, g := range c.Glue {
-		canon[i] = dns.CanonicalName(g.Name)
+		canon[i] = canonicalName(g.Name)
 		if !slices.Contains(order, canon[i]) {
 			order = append(order, canon[i])
 		}
@@ -484,7 +484,7 @@ func (d *diagnosis) nsSets(c *Check, parent, child []string) {
 			var names []string
 			for _, r := range srv.Records {
 				if r.Type == "NS" {
-					names = append(names, dns.CanonicalName(r.Data))
+					names = append(names, canonicalName(r.Data))
 				}
 			}
 			slices.Sort(names)
@@ -583,7 +583,7 @@ func namesOf(recs []Record) []string {
 	out := make([]string, 0, n)
 	for _, r := range recs {
 		if r.Type == "NS" {
-			out = append(out, dns.CanonicalName(r.Data))
+			out = append(out, canonicalName(r.Data))
 		}
 	}
 	slices.Sort(out)
@@ -605,6 +605,23 @@ func firstStep(r Resolution) string {
 		return r.Steps[0].ID
 	}
 	return ""
+}
+
+// canonicalName is dns.CanonicalName(name): lower case, fully qualified.
+// A name that is so already, as the names of a trace mostly are, comes
+// back as it is without the rune by rune copy dns.CanonicalName makes.
+func canonicalName(name string) string {
+	if name == "" || name[len(name)-1] != '.' {
+		return dns.CanonicalName(name)
+	}
+	for i := 0; i < len(name); i++ {
+		// escapes (a final escaped dot is no FQDN) and non-ASCII bytes
+		// (strings.Map rewrites invalid UTF-8) take the long way
+		if c := name[i]; c >= 'A' && c <= 'Z' || c == '\\' || c >= 0x80 {
+			return dns.CanonicalName(name)
+		}
+	}
+	return name
 }
 
 // isAddressName reports whether an NS target is an IP address written as a

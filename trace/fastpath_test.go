@@ -71,3 +71,14 @@ func TestIsAddressNameAsParseAddr(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalNameAsMiekg(t *testing.T) {
+	for _, n := range []string{
+		"", ".", "example.com.", "example.com", "Example.COM.", "a\\.", "a\\\\.", "a\\..", "x\xff.", "ü.example.", "ns1.example.com.\\",
+		"_dmarc.example.", "a-b.c_d.", "xn--bcher-kva.example.", "EXAMPLE",
+	} {
+		if got, want := canonicalName(n), dns.CanonicalName(n); got != want {
+			t.Errorf("canonicalName(%q) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -144,11 +144,11 @@ func (ck *checker) targets(names []string) []resolver.Target {
 			ck.c.LookupsSkipped++ // too many NS names to look them all up: glue, if any, is used as it is
 		} else if !isAddressName(n) && !ck.looked(n) {
 			for _, typ := range ck.families() {
-				l := runUndiagnosed(ck.ctx, ck.r, n, typ, ck.opts)
+				l, queries := resolveRecorded(ck.ctx, ck.r, n, typ)
 				prefix := "L" + strconv.Itoa(len(ck.c.Lookups)+1) + "."
-				renumber(&l.Resolution, prefix)
-				ck.c.Lookups = append(ck.c.Lookups, l.Resolution)
-				ck.t.Queries += l.Queries
+				renumber(&l, prefix)
+				ck.c.Lookups = append(ck.c.Lookups, l)
+				ck.t.Queries += queries
 				for _, r := range l.Outcome.Records {
 					if a, err := netip.ParseAddr(r.Data); err == nil && (r.Type == "A" || r.Type == "AAAA") {
 						ck.addrs[n] = append(ck.addrs[n], a)

@@ -516,17 +516,24 @@ func Run(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, o
 // runUndiagnosed is Run without the diagnosis, for the check, which diagnoses
 // the whole of what it asked once, at the end.
 func runUndiagnosed(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, opts Options) *Trace {
+	t := &Trace{Schema: Schema, Tool: opts.Tool, Network: opts.Network}
+	t.Resolution, t.Queries = resolveRecorded(ctx, r, name, qtype)
+	return t
+}
+
+// resolveRecorded resolves name/qtype with r and returns the recorded
+// resolution and the queries it sent.
+func resolveRecorded(ctx context.Context, r *resolver.Resolver, name string, qtype uint16) (Resolution, int) {
 	rec := NewRecorder()
 	rr := *r
 	rr.Observer = rec
 	res := rr.Resolve(ctx, name, qtype)
-	t := &Trace{Schema: Schema, Tool: opts.Tool, Network: opts.Network, Queries: res.Queries}
-	t.Resolution = rec.Resolution()
-	if t.Question.Name == "" { // the resolver stopped before it began (an invalid Config)
-		t.Question = Question{Name: dns.CanonicalName(name), Type: typeName(qtype)}
-		t.Outcome = outcome(res.Outcome, nil)
+	resolution := rec.Resolution()
+	if resolution.Question.Name == "" { // the resolver stopped before it began (an invalid Config)
+		resolution.Question = Question{Name: canonicalName(name), Type: typeName(qtype)}
+		resolution.Outcome = outcome(res.Outcome, nil)
 	}
-	return t
+	return resolution, res.Queries
 }
 
 // recordRun runs f with a fresh Recorder as the resolver's observer and

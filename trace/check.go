@@ -2,9 +2,9 @@ package trace
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -19,14 +19,16 @@ import (
 // the delegation and those the zone itself lists) for its SOA and NS
 // records. Every query is recorded; the findings cover all of it.
 func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Options) *Trace {
-	name = dns.CanonicalName(name)
+	name = canonicalName(name)
 	t := runUndiagnosed(ctx, r, name, dns.TypeSOA, opts)
 	zone, parent, ok := zoneOf(t)
 	if !ok {
 		t.Findings = Diagnose(t)
 		return t // the trace never reached the zone: its findings say why
 	}
-	c := &Check{Zone: zone, Parent: parent, ParentNS: []Record{}, Glue: []Record{}, ChildNS: []Record{}, Lookups: []Resolution{}, Probes: []Step{}}
+	// Room for the usual probes: the delegation (when the trace's step
+	// came from the cache) and the zone's NS (its SOA, the trace asked).
+	c := &Check{Zone: zone, Parent: parent, ParentNS: []Record{}, Glue: []Record{}, ChildNS: []Record{}, Lookups: []Resolution{}, Probes: make([]Step, 0, 2)}
 	t.Check = c
 	ck := checker{ctx: ctx, r: r, t: t, c: c, opts: opts, addrs: map[string][]netip.Addr{}}
 
@@ -44,7 +46,7 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 	for _, g := range c.Glue {
 		a, err := netip.ParseAddr(g.Data)
 		if err == nil {
-			n := dns.CanonicalName(g.Name)
+			n := canonicalName(g.Name)
 			ck.addrs[n] = append(ck.addrs[n], a)
 		}
 	}
@@ -90,7 +92,7 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 func (ck *checker) expected(expect []string, asked map[string]bool) {
 	c := ck.c
 	for _, n := range expect {
-		n = dns.CanonicalName(n)
+		n = canonicalName(n)
 		if !slices.Contains(c.ExpectedNS, n) {
 			c.ExpectedNS = append(c.ExpectedNS, n)
 		}
@@ -128,17 +130,25 @@ type checker struct {
 // targets returns every address of names: glue and the addresses resolved
 // from the root (each name is looked up once, recorded in Check.Lookups).
 func (ck *checker) targets(names []string) []resolver.Target {
-	var out []resolver.Target
+	out := make([]resolver.Target, 0, len(names)) // most names have one address
+	// Room for the lookups to come, at most.
+	need := 0
+	for _, n := range names {
+		if !isAddressName(n) && !ck.looked(n) {
+			need++
+		}
+	}
+	ck.c.Lookups = slices.Grow(ck.c.Lookups, min(need, MaxNSLookups)*len(ck.families()))
 	for _, n := range names {
 		if !isAddressName(n) && !ck.looked(n) && len(ck.c.Lookups) >= MaxNSLookups*len(ck.families()) {
 			ck.c.LookupsSkipped++ // too many NS names to look them all up: glue, if any, is used as it is
 		} else if !isAddressName(n) && !ck.looked(n) {
 			for _, typ := range ck.families() {
-				l := runUndiagnosed(ck.ctx, ck.r, n, typ, ck.opts)
-				prefix := fmt.Sprintf("L%d.", len(ck.c.Lookups)+1)
-				renumber(&l.Resolution, prefix)
-				ck.c.Lookups = append(ck.c.Lookups, l.Resolution)
-				ck.t.Queries += l.Queries
+				l, queries := resolveRecorded(ck.ctx, ck.r, n, typ)
+				prefix := "L" + strconv.Itoa(len(ck.c.Lookups)+1) + "."
+				renumber(&l, prefix)
+				ck.c.Lookups = append(ck.c.Lookups, l)
+				ck.t.Queries += queries
 				for _, r := range l.Outcome.Records {
 					if a, err := netip.ParseAddr(r.Data); err == nil && (r.Type == "A" || r.Type == "AAAA") {
 						ck.addrs[n] = append(ck.addrs[n], a)
@@ -146,10 +156,15 @@ func (ck *checker) targets(names []string) []resolver.Target {
 				}
 			}
 		}
-		seen := map[netip.Addr]bool{}
+		first := len(out) // n's targets are out[first:]: an address is in them once
+	addrs:
 		for _, a := range ck.addrs[n] {
-			if !seen[a] && ((a.Is4() && ck.r.Config.IPv4) || (!a.Is4() && ck.r.Config.IPv6)) {
-				seen[a] = true
+			if (a.Is4() && ck.r.Config.IPv4) || (!a.Is4() && ck.r.Config.IPv6) {
+				for _, t := range out[first:] {
+					if t.Addr.Addr() == a {
+						continue addrs
+					}
+				}
 				out = append(out, resolver.Target{Name: n, Addr: netip.AddrPortFrom(a, ck.r.Config.Port)})
 			}
 		}
@@ -188,7 +203,7 @@ func (ck *checker) probe(zone, name string, qtype uint16, targets []resolver.Tar
 		return Step{}, false
 	}
 	s := res.Steps[0]
-	s.ID = fmt.Sprintf("c%d", len(ck.c.Probes)+1)
+	s.ID = "c" + strconv.Itoa(len(ck.c.Probes)+1)
 	s.Probe = what
 	for _, srv := range s.Servers {
 		ck.t.Queries += max(1, len(srv.Attempts))

@@ -18,8 +18,8 @@ import (
 // come first, then warnings, then information, each in the order found.
 func Diagnose(t *Trace) []Finding {
 	d := &diagnosis{index: map[string]int{}}
-	d.resolution(t.Resolution, true)
-	d.outcome(t.Resolution)
+	d.resolution(&t.Resolution, true)
+	d.outcome(&t.Resolution)
 	if t.Check != nil {
 		d.check(t.Check, t.Steps)
 	}
@@ -86,11 +86,12 @@ func (d *diagnosis) findings() []Finding {
 // name and the CNAMEs it leads to, false for side resolutions of NS
 // addresses: the quality of a delegation (SINGLE_NS, MISSING_GLUE) is
 // judged only on the main path, where it is what the user asked about.
-func (d *diagnosis) resolution(r Resolution, mainPath bool) {
+func (d *diagnosis) resolution(r *Resolution, mainPath bool) {
 	prevZone := ""
-	for i, s := range r.Steps {
-		if i+1 < len(r.Steps) && qminFallback(s, r.Steps[i+1]) {
-			d.qminBroken(s, r.Steps[i+1])
+	for i := range r.Steps {
+		s := &r.Steps[i]
+		if i+1 < len(r.Steps) && qminFallback(s, &r.Steps[i+1]) {
+			d.qminBroken(s, &r.Steps[i+1])
 			prevZone = s.Zone
 			continue
 		}
@@ -100,42 +101,51 @@ func (d *diagnosis) resolution(r Resolution, mainPath bool) {
 			d.referral(s)
 		}
 		d.children(s)
-		for _, c := range s.Children {
-			d.resolution(c, mainPath && c.Purpose == "cname")
+		for j := range s.Children {
+			d.resolution(&s.Children[j], mainPath && s.Children[j].Purpose == "cname")
 		}
 		prevZone = s.Zone
 	}
 }
 
 // step finds what each server of s did wrong, and why s failed.
-func (d *diagnosis) step(s Step, parent string, mainPath bool) {
-	asked := s.Name + " " + s.Type
-	for _, srv := range s.Servers {
+func (d *diagnosis) step(s *Step, parent string, mainPath bool) {
+	asked := "" // s.Name + " " + s.Type, once needed: most steps have no finding
+	ask := func() string {
+		if asked == "" {
+			asked = s.Name + " " + s.Type
+		}
+		return asked
+	}
+	for i := range s.Servers {
+		srv := &s.Servers[i]
 		f := facts{zone: s.Zone, server: srv.Name, address: srv.Address, detail: srv.Detail, parent: parentOf(s.Zone)}
-		ev := Evidence{Step: s.ID, Server: srv.Name, Address: srv.Address, Asked: asked, Got: got(srv)}
+		evidence := func() Evidence {
+			return Evidence{Step: s.ID, Server: srv.Name, Address: srv.Address, Asked: ask(), Got: got(srv)}
+		}
 		tcpRetry := srv.TC && srv.Proto == "tcp" && !usable(srv.Kind)
 		switch {
 		case tcpRetry:
 			f.detail = srv.Kind + ": " + srv.Detail
-			d.add(CodeTCPFailed, f, ev)
+			d.add(CodeTCPFailed, f, evidence())
 		case srv.Kind == "lame" && strings.HasPrefix(srv.Detail, "upward referral"):
-			d.add(CodeReferralLoop, f, ev)
+			d.add(CodeReferralLoop, f, evidence())
 		case srv.Kind == "lame":
-			d.add(CodeLame, f, ev)
+			d.add(CodeLame, f, evidence())
 		case srv.Kind == "timeout":
 			f.detail = fmt.Sprintf("%d tries", max(1, len(srv.Attempts)))
-			d.add(CodeTimeout, f, ev)
+			d.add(CodeTimeout, f, evidence())
 		case srv.Kind == "unreachable":
-			d.add(CodeUnreachable, f, ev)
+			d.add(CodeUnreachable, f, evidence())
 		case srv.Bad:
 			f.detail = strings.TrimPrefix(srv.Detail, "bad response: ")
-			d.add(CodeBadResponse, f, ev)
+			d.add(CodeBadResponse, f, evidence())
 		}
 		if v := srv.DNSSEC; v != nil && v.Code != "" {
 			// the same key as the step's own DNSSEC finding for the
 			// chosen server: one finding, each server that shows it
 			f := facts{zone: v.Zone, server: srv.Name, address: srv.Address, detail: v.Reason, parent: parentOf(v.Zone)}
-			d.add(v.Code, f, Evidence{Step: s.ID, Server: srv.Name, Address: srv.Address, Asked: asked, Got: v.State + ": " + v.Reason})
+			d.add(v.Code, f, Evidence{Step: s.ID, Server: srv.Name, Address: srv.Address, Asked: ask(), Got: v.State + ": " + v.Reason})
 		}
 		if len(srv.Ignored) > 0 && srv.Kind != "lame" { // a bad referral's records are all out of bailiwick: LAME or REFERRAL_LOOP says it
 			f.names = nil
@@ -144,28 +154,29 @@ func (d *diagnosis) step(s Step, parent string, mainPath bool) {
 					f.names = append(f.names, n)
 				}
 			}
-			d.add(CodeOutOfBailiwick, f, ev)
+			d.add(CodeOutOfBailiwick, f, evidence())
 		}
 	}
-	ev := Evidence{Step: s.ID, Asked: asked, Got: s.Failure + ": " + s.Detail}
+	evidence := func() Evidence { return Evidence{Step: s.ID, Asked: ask(), Got: s.Failure + ": " + s.Detail} }
 	f := facts{zone: s.Zone, detail: s.Detail, parent: parentOf(s.Zone)}
 	switch s.Failure {
 	case "all-servers-failed", "no-address":
 		f.detail = failureSummary(s)
-		d.add(CodeAllServersFailed, f, ev)
+		d.add(CodeAllServersFailed, f, evidence())
 	case "cyclic-dependency":
 		f.names = s.Cyclic
-		d.add(CodeCyclicDependency, f, ev)
+		d.add(CodeCyclicDependency, f, evidence())
 	case "referral-loop":
 		// each server's upward referral is already a REFERRAL_LOOP finding
 	}
 }
 
 // failureSummary counts what the servers of a failed step did.
-func failureSummary(s Step) string {
+func failureSummary(s *Step) string {
 	counts := map[string]int{}
 	var kinds []string
-	for _, srv := range s.Servers {
+	for i := range s.Servers {
+		srv := &s.Servers[i]
 		if counts[srv.Kind] == 0 {
 			kinds = append(kinds, srv.Kind)
 		}
@@ -182,46 +193,84 @@ func failureSummary(s Step) string {
 }
 
 // referral judges the delegation a step received.
-func (d *diagnosis) referral(s Step) {
+func (d *diagnosis) referral(s *Step) {
 	ref := s.Referral
-	glue := map[string]bool{}
-	for _, g := range ref.Glue {
-		glue[dns.CanonicalName(g.Name)] = true
+	hasGlue := func(n string) bool {
+		for _, g := range ref.Glue {
+			if canonicalName(g.Name) == n {
+				return true
+			}
+		}
+		return false
 	}
-	var names []string
-	for _, ns := range ref.NS {
-		names = append(names, dns.CanonicalName(ns.Data))
+	names := make([]string, len(ref.NS))
+	for i, ns := range ref.NS {
+		names[i] = canonicalName(ns.Data)
 	}
-	ev := Evidence{Step: s.ID, Server: s.Server, Address: s.Address, Asked: s.Name + " " + s.Type, Got: "NS " + list(names)}
+	var ev *Evidence // written once needed: most delegations are fine
+	evidence := func() Evidence {
+		if ev == nil {
+			ev = &Evidence{Step: s.ID, Server: s.Server, Address: s.Address, Asked: s.Name + " " + s.Type, Got: "NS " + list(names)}
+		}
+		return *ev
+	}
 	for _, n := range names {
 		f := facts{zone: ref.Zone, server: n, parent: s.Zone}
 		switch {
 		case isAddressName(n):
-			d.add(CodeNSAddress, f, ev)
-		case resolver.InDomain(ref.Zone, n) && !glue[n]:
-			d.add(CodeMissingGlue, f, ev)
+			d.add(CodeNSAddress, f, evidence())
+		case resolver.InDomain(ref.Zone, n) && !hasGlue(n):
+			d.add(CodeMissingGlue, f, evidence())
 		}
 	}
 	if len(names) == 1 {
-		d.add(CodeSingleNS, facts{zone: ref.Zone, names: names, parent: s.Zone}, ev)
+		d.add(CodeSingleNS, facts{zone: ref.Zone, names: names, parent: s.Zone}, evidence())
 	}
 }
 
-// children judges the side resolutions of NS addresses a step needed.
-func (d *diagnosis) children(s Step) {
-	byName := map[string][]Resolution{}
-	var order []string
-	for _, c := range s.Children {
-		if c.Purpose != "glueless" {
-			continue
+// resolutionsOf returns the resolutions of rs whose question is name (and,
+// unless purpose is empty, whose purpose is purpose), in order: a part of
+// rs when they are next to each other, as a check's lookups of one name
+// are, and a copy otherwise.
+func resolutionsOf(rs []Resolution, name, purpose string) []Resolution {
+	match := func(r *Resolution) bool {
+		return r.Question.Name == name && (purpose == "" || r.Purpose == purpose)
+	}
+	first, last, n := -1, -1, 0
+	for i := range rs {
+		if match(&rs[i]) {
+			if first < 0 {
+				first = i
+			}
+			last = i
+			n++
 		}
-		if _, ok := byName[c.Question.Name]; !ok {
+	}
+	switch {
+	case n == 0:
+		return nil
+	case last-first+1 == n:
+		return rs[first : last+1 : last+1]
+	}
+	out := make([]Resolution, 0, n)
+	for i := range rs {
+		if match(&rs[i]) {
+			out = append(out, rs[i])
+		}
+	}
+	return out
+}
+
+// children judges the side resolutions of NS addresses a step needed.
+func (d *diagnosis) children(s *Step) {
+	var order []string
+	for i := range s.Children {
+		if c := &s.Children[i]; c.Purpose == "glueless" && !slices.Contains(order, c.Question.Name) {
 			order = append(order, c.Question.Name)
 		}
-		byName[c.Question.Name] = append(byName[c.Question.Name], c)
 	}
 	for _, name := range order {
-		d.nsAddress(s.Zone, name, byName[name])
+		d.nsAddress(s.Zone, name, resolutionsOf(s.Children, name, "glueless"))
 	}
 }
 
@@ -233,9 +282,9 @@ func (d *diagnosis) nsAddress(zone, name string, lookups []Resolution) {
 	noAddress := true
 	var why []string
 	for _, l := range lookups {
-		ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
 		for _, r := range l.Outcome.Records {
-			if r.Type == "CNAME" && dns.CanonicalName(r.Name) == dns.CanonicalName(name) {
+			if r.Type == "CNAME" && canonicalName(r.Name) == canonicalName(name) {
+				ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
 				d.add(CodeNSCNAME, facts{zone: zone, server: name, target: r.Data}, ev)
 			}
 		}
@@ -257,13 +306,13 @@ func (d *diagnosis) nsAddress(zone, name string, lookups []Resolution) {
 }
 
 // outcome finds the CNAME problems that ended a resolution.
-func (d *diagnosis) outcome(r Resolution) {
+func (d *diagnosis) outcome(r *Resolution) {
 	switch r.Outcome.Reason {
 	case "cname-loop", "cname-chain-too-long":
 	default:
 		return
 	}
-	zone, step := cnameZone(r)
+	zone, step := cnameZone(*r)
 	f := facts{zone: zone, server: r.Question.Name, detail: r.Outcome.Detail}
 	ev := Evidence{Step: step, Asked: r.Question.Name + " " + r.Question.Type, Got: r.Outcome.Detail}
 	if r.Outcome.Reason == "cname-loop" {
@@ -322,31 +371,29 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 		c = &cc
 	}
 	defer d.expectations(c, expected, steps)
-	for _, p := range c.Probes {
+	for i := range c.Probes {
+		p := &c.Probes[i]
 		d.step(p, c.Parent, true)
 		if p.Referral != nil && p.Zone == c.Parent {
 			d.referral(p)
 		}
 	}
-	for _, l := range c.Lookups {
-		d.resolution(l, false)
+	for i := range c.Lookups {
+		d.resolution(&c.Lookups[i], false)
 	}
 	// The addresses of the NS names, resolved from the root.
-	byName := map[string][]Resolution{}
-	for _, l := range c.Lookups {
-		byName[l.Question.Name] = append(byName[l.Question.Name], l)
-	}
-	names := namesOf(c.ParentNS)
-	for _, n := range namesOf(c.ChildNS) {
+	parent, child := namesOf(c.ParentNS), namesOf(c.ChildNS)
+	names := slices.Clip(parent)
+	for _, n := range child {
 		if !slices.Contains(names, n) {
 			names = append(names, n)
 		}
 	}
 	for _, n := range names {
-		d.nsAddress(c.Zone, n, byName[n])
+		d.nsAddress(c.Zone, n, resolutionsOf(c.Lookups, n, ""))
 	}
-	d.glue(c, byName)
-	d.nsSets(c)
+	d.glue(c)
+	d.nsSets(c, parent, child)
 	d.serials(c, steps)
 	if len(c.ParentNS) == 1 {
 		d.add(CodeSingleNS, facts{zone: c.Zone, names: namesOf(c.ParentNS), parent: c.Parent}, Evidence{Step: probeID(c, c.Parent, "NS"), Got: "NS " + list(namesOf(c.ParentNS))})
@@ -355,27 +402,27 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 
 // glue compares the parent's glue with the addresses the NS names' own
 // zones publish.
-func (d *diagnosis) glue(c *Check, lookups map[string][]Resolution) {
-	glue := map[string][]string{}
+func (d *diagnosis) glue(c *Check) {
+	canon := make([]string, len(c.Glue)) // the glue's names
 	var order []string
-	for _, g := range c.Glue {
-		n := dns.CanonicalName(g.Name)
-		if _, ok := glue[n]; !ok {
-			order = append(order, n)
+	for i, g := range c.Glue {
+		canon[i] = canonicalName(g.Name)
+		if !slices.Contains(order, canon[i]) {
+			order = append(order, canon[i])
 		}
-		glue[n] = append(glue[n], g.Type+" "+g.Data)
 	}
 	for _, n := range order {
-		for _, typ := range []string{"A", "AAAA"} {
+		lookups := resolutionsOf(c.Lookups, n, "")
+		for _, typ := range [...]string{"A", "AAAA"} {
 			var fromGlue, fromZone []string
-			for _, g := range glue[n] {
-				if strings.HasPrefix(g, typ+" ") {
-					fromGlue = append(fromGlue, strings.TrimPrefix(g, typ+" "))
+			for i, g := range c.Glue {
+				if canon[i] == n && g.Type == typ {
+					fromGlue = append(fromGlue, g.Data)
 				}
 			}
 			answered := false
 			var step string
-			for _, l := range lookups[n] {
+			for _, l := range lookups {
 				if l.Question.Type != typ || (l.Outcome.Status != "answer" && l.Outcome.Status != "nodata") {
 					continue
 				}
@@ -404,12 +451,12 @@ func (d *diagnosis) glue(c *Check, lookups map[string][]Resolution) {
 }
 
 // nsSets compares the NS set at the parent with the one at the apex, and
-// the apex sets of the zone's servers with each other.
-func (d *diagnosis) nsSets(c *Check) {
+// the apex sets of the zone's servers with each other; parent and child
+// are the names of c.ParentNS and c.ChildNS.
+func (d *diagnosis) nsSets(c *Check, parent, child []string) {
 	if len(c.ParentNS) == 0 || len(c.ChildNS) == 0 {
 		return
 	}
-	parent, child := namesOf(c.ParentNS), namesOf(c.ChildNS)
 	var parentOnly, childOnly []string
 	for _, n := range parent {
 		if !slices.Contains(child, n) {
@@ -437,7 +484,7 @@ func (d *diagnosis) nsSets(c *Check) {
 			var names []string
 			for _, r := range srv.Records {
 				if r.Type == "NS" {
-					names = append(names, dns.CanonicalName(r.Data))
+					names = append(names, canonicalName(r.Data))
 				}
 			}
 			slices.Sort(names)
@@ -456,26 +503,62 @@ func (d *diagnosis) nsSets(c *Check) {
 // serials compares the SOA serials the zone's servers answer with, in the
 // steps that asked every server of the zone for its SOA.
 func (d *diagnosis) serials(c *Check, trace []Step) {
-	for _, p := range append(slices.Clone(trace), c.Probes...) {
-		if p.Zone != c.Zone || p.Type != "SOA" || p.Name != c.Zone || p.Cache.State == "hit" {
-			continue
+	for _, steps := range [2][]Step{trace, c.Probes} {
+		for i := range steps {
+			if p := &steps[i]; p.Zone == c.Zone && p.Type == "SOA" && p.Name == c.Zone && p.Cache.State != "hit" {
+				d.serialsAt(c, p)
+			}
 		}
-		serials := map[string]bool{}
-		var values []string
-		for _, srv := range p.Servers {
+	}
+}
+
+// serialsAt compares the SOA serials the servers of step p answered with.
+func (d *diagnosis) serialsAt(c *Check, p *Step) {
+	// Most zones have one serial: the values are written only when
+	// there are two.
+	first, two := "", false
+	for i := range p.Servers {
+		if srv := &p.Servers[i]; srv.Kind == "answer" {
 			for _, r := range srv.Records {
-				if r.Type == "SOA" && srv.Kind == "answer" {
-					if fields := strings.Fields(r.Data); len(fields) > 2 {
-						serials[fields[2]] = true
-						values = append(values, srv.Name+" ("+srv.Address+"): "+fields[2])
+				if serial, ok := soaSerial(r); ok {
+					if first == "" {
+						first = serial
+					} else if serial != first {
+						two = true
 					}
 				}
 			}
 		}
-		if len(serials) > 1 {
-			d.add(CodeSOASerialMismatch, facts{zone: c.Zone, values: values}, Evidence{Step: p.ID, Asked: p.Name + " SOA", Got: strings.Join(values, "; ")})
+	}
+	if !two {
+		return
+	}
+	var values []string
+	for i := range p.Servers {
+		if srv := &p.Servers[i]; srv.Kind == "answer" {
+			for _, r := range srv.Records {
+				if serial, ok := soaSerial(r); ok {
+					values = append(values, srv.Name+" ("+srv.Address+"): "+serial)
+				}
+			}
 		}
 	}
+	d.add(CodeSOASerialMismatch, facts{zone: c.Zone, values: values}, Evidence{Step: p.ID, Asked: p.Name + " SOA", Got: strings.Join(values, "; ")})
+}
+
+// soaSerial is the serial of r, a SOA record: its third field.
+func soaSerial(r Record) (string, bool) {
+	if r.Type != "SOA" {
+		return "", false
+	}
+	i := 0
+	for f := range strings.FieldsSeq(r.Data) {
+		if i == 2 {
+			return f, true
+		}
+		i++
+	}
+	return "", false
 }
 
 func probeID(c *Check, zone, typ string) string {
@@ -488,10 +571,19 @@ func probeID(c *Check, zone, typ string) string {
 }
 
 func namesOf(recs []Record) []string {
-	var out []string
+	n := 0
+	for i := range recs {
+		if recs[i].Type == "NS" {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
 	for _, r := range recs {
 		if r.Type == "NS" {
-			out = append(out, dns.CanonicalName(r.Data))
+			out = append(out, canonicalName(r.Data))
 		}
 	}
 	slices.Sort(out)
@@ -515,9 +607,35 @@ func firstStep(r Resolution) string {
 	return ""
 }
 
+// canonicalName is dns.CanonicalName(name): lower case, fully qualified.
+// A name that is so already, as the names of a trace mostly are, comes
+// back as it is without the rune by rune copy dns.CanonicalName makes.
+func canonicalName(name string) string {
+	if name == "" || name[len(name)-1] != '.' {
+		return dns.CanonicalName(name)
+	}
+	for i := 0; i < len(name); i++ {
+		// escapes (a final escaped dot is no FQDN) and non-ASCII bytes
+		// (strings.Map rewrites invalid UTF-8) take the long way
+		if c := name[i]; c >= 'A' && c <= 'Z' || c == '\\' || c >= 0x80 {
+			return dns.CanonicalName(name)
+		}
+	}
+	return name
+}
+
 // isAddressName reports whether an NS target is an IP address written as a
 // name, such as "192.0.2.1.".
 func isAddressName(name string) bool {
+	if !strings.Contains(name, ":") {
+		// Only an IPv4 address then, digits and dots: a host name is
+		// turned down here without the error ParseAddr would build.
+		for i := 0; i < len(name); i++ {
+			if c := name[i]; c != '.' && (c < '0' || c > '9') {
+				return false
+			}
+		}
+	}
 	_, err := netip.ParseAddr(strings.TrimSuffix(name, "."))
 	return err == nil
 }
@@ -546,7 +664,7 @@ func usable(kind string) bool {
 }
 
 // got says in a few words what a server answered.
-func got(s Server) string {
+func got(s *Server) string {
 	switch {
 	case s.Rcode != "" && s.Kind == "lame" && s.Detail != s.Rcode:
 		return s.Rcode + " (" + s.Detail + ")"
@@ -561,14 +679,14 @@ func got(s Server) string {
 // qminFallback reports whether s sent a minimised name that its servers
 // answered with NXDOMAIN or not at all, and next asked the same zone the
 // full name, which worked: the servers broke QNAME minimisation.
-func qminFallback(s, next Step) bool {
+func qminFallback(s, next *Step) bool {
 	return s.FullName != "" && (s.Kind == "nxdomain" || s.Kind == "failed") &&
 		next.Zone == s.Zone && next.FullName == "" && usable(next.Kind) && next.Kind != "nxdomain"
 }
 
-func (d *diagnosis) qminBroken(s, next Step) {
-	for _, srv := range s.Servers {
-		if srv.Kind == "nxdomain" || !usable(srv.Kind) {
+func (d *diagnosis) qminBroken(s, next *Step) {
+	for i := range s.Servers {
+		if srv := &s.Servers[i]; srv.Kind == "nxdomain" || !usable(srv.Kind) {
 			f := facts{zone: s.Zone, server: srv.Name, address: srv.Address, detail: got(srv), target: s.Name, names: []string{next.Name}}
 			if srv.Kind == "nxdomain" {
 				f.detail = "NXDOMAIN"
@@ -580,7 +698,7 @@ func (d *diagnosis) qminBroken(s, next Step) {
 
 // dnssec reports where the chain of trust breaks: the step whose own check
 // failed (the steps below it inherit its state without a code).
-func (d *diagnosis) dnssec(s Step) {
+func (d *diagnosis) dnssec(s *Step) {
 	v := s.DNSSEC
 	if v == nil || v.Code == "" || v.Inherited {
 		return

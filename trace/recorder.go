@@ -2,9 +2,9 @@ package trace
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,30 +16,64 @@ import (
 // Recorder turns the resolver's events into a Trace. It is a
 // resolver.Observer, safe for concurrent use.
 type Recorder struct {
-	mu          sync.Mutex
-	resolutions map[int]*resNode
-	steps       map[int]*stepNode
+	mu sync.Mutex
+	// The nodes in the order started. A recording holds a few of each:
+	// slices searched from the newest beat maps.
+	resolutions []*resNode
+	steps       []*stepNode
 	top         *resNode
+	// The nodes are handed out of these, a block at a time (see take);
+	// the first blocks are part of the Recorder.
+	resPool   []resNode
+	stepPool  []stepNode
+	firstRes  [1]resNode
+	firstStep [1]stepNode
+	// room for the first nodes of resolutions and steps
+	resRoom  [4]*resNode
+	stepRoom [8]*stepNode
 }
 
 type resNode struct {
-	id    int
-	r     Resolution
-	steps []*stepNode
+	id       int
+	r        Resolution
+	steps    []*stepNode
+	stepRoom [4]*stepNode // room for the first steps
 }
 
 type stepNode struct {
 	id       int
 	s        Step
-	servers  []*serverNode // a step asks a few servers: a slice beats a map
+	servers  []*serverNode  // a step asks a few servers: a slice beats a map
+	room     [4]*serverNode // room for the first servers
+	pool     []serverNode   // where servers come from (see take)
 	children []*resNode
 	chosen   netip.AddrPort
+	// The RRs of the response the step used, whose records s holds:
+	// the chosen server's reply has the same ones (see fillServer).
+	usedNS     []*dns.NS
+	usedGlue   []dns.RR
+	usedAnswer []dns.RR
+	usedSOA    *dns.SOA
+	referral   []Record // NS then glue: s.Referral's NS and Glue
+	hint       int      // how many servers the step may ask
 }
 
 type serverNode struct {
 	addr     netip.AddrPort
 	attempts []resolver.Exchanged
+	first    [1]resolver.Exchanged // attempts' room for the first (often the only) one
 	dnssec   *ServerDNSSEC
+}
+
+// take hands out a zeroed node from *pool, and when it is used up, a new
+// block twice as big: a node is not one allocation each. The nodes never
+// move (a full block is left as it is), so pointers to them stay valid.
+func take[T any](pool *[]T) *T {
+	if len(*pool) == cap(*pool) {
+		*pool = make([]T, 0, max(2*cap(*pool), 1))
+	}
+	*pool = (*pool)[:len(*pool)+1]
+	return &(*pool)[len(*pool)-1]
 }
 
 // server returns the node of the server at addr, if it was asked.
@@ -52,9 +86,32 @@ func (st *stepNode) server(addr netip.AddrPort) (*serverNode, bool) {
 	return nil, false
 }
 
+// step returns the node of step id, if it was started.
+func (rec *Recorder) step(id int) (*stepNode, bool) {
+	for i := len(rec.steps) - 1; i >= 0; i-- {
+		if rec.steps[i].id == id {
+			return rec.steps[i], true
+		}
+	}
+	return nil, false
+}
+
+// resolution returns the node of resolution id, if it was started.
+func (rec *Recorder) resolution(id int) (*resNode, bool) {
+	for i := len(rec.resolutions) - 1; i >= 0; i-- {
+		if rec.resolutions[i].id == id {
+			return rec.resolutions[i], true
+		}
+	}
+	return nil, false
+}
+
 // NewRecorder returns an empty Recorder.
 func NewRecorder() *Recorder {
-	return &Recorder{resolutions: map[int]*resNode{}, steps: map[int]*stepNode{}}
+	rec := &Recorder{}
+	rec.resPool, rec.stepPool = rec.firstRes[:0], rec.firstStep[:0]
+	rec.resolutions, rec.steps = rec.resRoom[:0], rec.stepRoom[:0]
+	return rec
 }
 
 // Observe records one event.
@@ -63,34 +120,44 @@ func (rec *Recorder) Observe(e resolver.Event) {
 	defer rec.mu.Unlock()
 	switch e := e.(type) {
 	case resolver.ResolutionStarted:
-		n := &resNode{id: e.Resolution, r: Resolution{Purpose: e.Purpose.String(), Question: Question{Name: e.Name, Type: typeName(e.Type)}}}
-		rec.resolutions[e.Resolution] = n
-		if p, ok := rec.steps[e.ParentStep]; ok {
+		n := take(&rec.resPool)
+		*n = resNode{id: e.Resolution, r: Resolution{Purpose: e.Purpose.String(), Question: Question{Name: e.Name, Type: typeName(e.Type)}}}
+		n.steps = n.stepRoom[:0]
+		if p, ok := rec.step(e.ParentStep); ok {
 			p.children = append(p.children, n)
 		} else if rec.top == nil {
 			rec.top = n
 		}
+		rec.resolutions = append(rec.resolutions, n)
 	case resolver.StepStarted:
-		n := &stepNode{id: e.Step}
+		n := take(&rec.stepPool)
+		n.id, n.hint = e.Step, len(e.NS)
+		n.servers = n.room[:0]
 		n.s = Step{Zone: e.Zone, Name: e.Name, FullName: e.FullName, Type: typeName(e.Type), Cache: Cache{State: "miss"}}
-		rec.steps[e.Step] = n
-		if r, ok := rec.resolutions[e.Resolution]; ok {
+		rec.steps = append(rec.steps, n)
+		if r, ok := rec.resolution(e.Resolution); ok {
 			r.steps = append(r.steps, n)
 		}
 	case resolver.Exchanged:
-		st, ok := rec.steps[e.Step]
+		st, ok := rec.step(e.Step)
 		if !ok {
 			return
 		}
 		sn, ok := st.server(e.Addr)
 		if !ok {
-			sn = &serverNode{}
+			if st.pool == nil {
+				// a step asks the zone's NS names, often one address
+				// each: one block for them all
+				st.pool = make([]serverNode, 0, min(max(st.hint, 1), 8))
+			}
+			sn = take(&st.pool)
 			sn.addr = e.Addr
+			sn.attempts = sn.first[:0]
 			st.servers = append(st.servers, sn)
 		}
 		sn.attempts = append(sn.attempts, e)
 	case resolver.StepFinished:
-		st, ok := rec.steps[e.Step]
+		st, ok := rec.step(e.Step)
 		if !ok {
 			return
 		}
@@ -112,9 +179,9 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			st.s.Address = e.Addr.Addr().String()
 			st.chosen = e.Addr
 		}
-		fillResponse(&st.s, e.Response)
+		st.fillResponse(e.Response)
 	case resolver.ValidatedServer:
-		st, ok := rec.steps[e.Step]
+		st, ok := rec.step(e.Step)
 		if !ok {
 			return
 		}
@@ -122,30 +189,37 @@ func (rec *Recorder) Observe(e resolver.Event) {
 			sn.dnssec = &ServerDNSSEC{State: e.Verdict.State.String(), Zone: e.Zone, Code: e.Verdict.Code, Reason: e.Verdict.Reason}
 		}
 	case resolver.Validated:
-		st, ok := rec.steps[e.Step]
+		st, ok := rec.step(e.Step)
 		if !ok {
 			return
 		}
 		st.s.DNSSEC = &StepDNSSEC{State: e.Verdict.State.String(), What: e.What, Zone: e.Zone, Code: e.Verdict.Code,
 			Reason: e.Verdict.Reason, KeyTags: e.Verdict.KeyTags, Inherited: e.Inherited, Cached: e.Cached}
 	case resolver.ResolutionFinished:
-		if r, ok := rec.resolutions[e.Resolution]; ok {
-			r.r.Outcome = outcome(e.Outcome)
+		if r, ok := rec.resolution(e.Resolution); ok {
+			r.r.Outcome = outcome(e.Outcome, r.steps)
 		}
 	}
 }
 
-func fillResponse(s *Step, resp resolver.Response) {
+// fillResponse records in st the response its step used.
+func (st *stepNode) fillResponse(resp resolver.Response) {
+	s := &st.s
+	st.usedNS, st.usedGlue, st.usedAnswer, st.usedSOA = resp.NS, resp.Glue, resp.Answer, resp.SOA
 	switch resp.Kind {
 	case resolver.KindReferral:
-		ref := &Referral{Zone: resp.Referral, NS: []Record{}, Glue: records(resp.Glue)}
-		for _, ns := range resp.NS {
-			ref.NS = append(ref.NS, record(ns))
+		// one slice for the NS and the glue, as the chosen server's
+		// records are (see server)
+		n := len(resp.NS)
+		all := make([]Record, n+len(resp.Glue))
+		for i, ns := range resp.NS {
+			all[i] = record(ns)
 		}
-		if ref.Glue == nil {
-			ref.Glue = []Record{}
+		for i, rr := range resp.Glue {
+			all[n+i] = record(rr)
 		}
-		s.Referral = ref
+		st.referral = all
+		s.Referral = &Referral{Zone: resp.Referral, NS: all[:n:n], Glue: all[n:]}
 	case resolver.KindAnswer:
 		s.Answer = records(resp.Answer)
 	case resolver.KindCNAME:
@@ -160,17 +234,30 @@ func fillResponse(s *Step, resp resolver.Response) {
 	}
 }
 
-func outcome(o resolver.Outcome) Outcome {
-	out := Outcome{Status: o.Status.String(), Records: records(o.Records), Zone: o.Zone}
-	if out.Records == nil {
+// outcome converts o, the outcome of a resolution whose steps are steps:
+// records that the last of them used (the same RRs) are its own.
+func outcome(o resolver.Outcome, steps []*stepNode) Outcome {
+	out := Outcome{Status: o.Status.String(), Zone: o.Zone}
+	var last *stepNode
+	if len(steps) > 0 {
+		last = steps[len(steps)-1]
+	}
+	if last != nil && len(o.Records) > 0 && len(last.s.Answer) == len(o.Records) && sameRRs(o.Records, last.usedAnswer) {
+		out.Records = last.s.Answer
+	} else if out.Records = records(o.Records); out.Records == nil {
 		out.Records = []Record{}
 	}
 	if o.Status == resolver.StatusServFail {
 		out.Reason, out.Detail = o.Reason.String(), o.Detail
 	}
 	if o.SOA != nil {
-		soa := record(o.SOA)
-		out.SOA = &soa
+		if last != nil && o.SOA == last.usedSOA && last.s.SOA != nil {
+			soa := *last.s.SOA
+			out.SOA = &soa
+		} else {
+			soa := record(o.SOA)
+			out.SOA = &soa
+		}
 	}
 	if o.Security.State != resolver.SecurityUnchecked {
 		out.DNSSEC = &OutcomeDNSSEC{State: o.Security.State.String(), Reason: o.Security.Reason}
@@ -191,39 +278,50 @@ func (rec *Recorder) Resolution() Resolution {
 
 func (rec *Recorder) build(n *resNode, prefix string) Resolution {
 	r := n.r
-	r.Steps = make([]Step, 0, len(n.steps))
+	r.Steps = make([]Step, len(n.steps))
 	slices.SortFunc(n.steps, func(a, b *stepNode) int { return a.id - b.id })
 	for i, st := range n.steps {
-		s := st.s
-		s.ID = fmt.Sprintf("%s%d", prefix, i+1)
-		s.Servers = make([]Server, 0, len(st.servers))
+		s := &r.Steps[i]
+		*s = st.s
+		s.ID = prefix + strconv.Itoa(i+1)
+		s.Servers = make([]Server, len(st.servers))
 		slices.SortFunc(st.servers, func(a, b *serverNode) int {
 			if c := strings.Compare(a.attempts[0].Server, b.attempts[0].Server); c != 0 {
 				return c
 			}
 			return a.addr.Compare(b.addr)
 		})
-		for _, sn := range st.servers {
-			srv := server(sn.attempts)
+		for j, sn := range st.servers {
+			srv := &s.Servers[j]
+			st.fillServer(srv, sn.attempts)
 			srv.DNSSEC = sn.dnssec
 			srv.Chosen = sn.addr == st.chosen
-			s.Servers = append(s.Servers, srv)
 		}
-		slices.SortFunc(st.children, func(a, b *resNode) int { return a.id - b.id })
-		for j, c := range st.children {
-			s.Children = append(s.Children, rec.build(c, fmt.Sprintf("%s%s.", s.ID, childLetter(j))))
+		if len(st.children) > 0 {
+			slices.SortFunc(st.children, func(a, b *resNode) int { return a.id - b.id })
+			s.Children = make([]Resolution, len(st.children))
+			for j, c := range st.children {
+				s.Children[j] = rec.build(c, s.ID+childLetter(j)+".")
+			}
 		}
-		r.Steps = append(r.Steps, s)
 	}
 	return r
 }
 
-func server(attempts []resolver.Exchanged) Server {
-	slices.SortFunc(attempts, func(a, b resolver.Exchanged) int { return a.Attempt - b.Attempt })
-	last := attempts[len(attempts)-1]
-	resp := last.Response
-	s := Server{
-		Name: last.Server, Address: last.Addr.Addr().String(), Proto: last.Proto,
+// fillServer fills s with the server of st asked in attempts. The records of
+// a reply that st used are those st holds already.
+func (st *stepNode) fillServer(s *Server, attempts []resolver.Exchanged) {
+	if len(attempts) > 1 {
+		slices.SortFunc(attempts, func(a, b resolver.Exchanged) int { return a.Attempt - b.Attempt })
+	}
+	last := &attempts[len(attempts)-1]
+	resp := &last.Response
+	address := st.s.Address
+	if last.Addr != st.chosen || address == "" {
+		address = last.Addr.Addr().String()
+	}
+	*s = Server{
+		Name: last.Server, Address: address, Proto: last.Proto,
 		RTTms: ms(last.RTT), AA: resp.AA, Kind: resp.Kind.String(), Detail: resp.Detail, Size: resp.Size,
 		Bad: resp.BadReply,
 	}
@@ -232,16 +330,39 @@ func server(attempts []resolver.Exchanged) Server {
 	}
 	switch resp.Kind {
 	case resolver.KindReferral:
+		if len(resp.NS)+len(resp.Glue) == 0 {
+			break
+		}
+		if st.referral != nil && sameRRs(resp.NS, st.usedNS) && sameRRs(resp.Glue, st.usedGlue) {
+			s.Records = st.referral
+			break
+		}
+		s.Records = make([]Record, 0, len(resp.NS)+len(resp.Glue))
 		for _, ns := range resp.NS {
 			s.Records = append(s.Records, record(ns))
 		}
-		s.Records = append(s.Records, records(resp.Glue)...)
+		for _, rr := range resp.Glue {
+			s.Records = append(s.Records, record(rr))
+		}
 	case resolver.KindAnswer, resolver.KindCNAME:
-		s.Records = records(resp.Answer)
+		if len(resp.Answer) > 0 && len(st.s.Answer) == len(resp.Answer) && sameRRs(resp.Answer, st.usedAnswer) {
+			s.Records = st.s.Answer
+		} else {
+			s.Records = records(resp.Answer)
+		}
 	case resolver.KindNXDomain, resolver.KindNoData:
 		if resp.SOA != nil {
-			s.Records = []Record{record(resp.SOA)}
+			if resp.SOA == st.usedSOA && st.s.SOA != nil {
+				s.Records = []Record{*st.s.SOA}
+			} else {
+				s.Records = []Record{record(resp.SOA)}
+			}
 		}
+	}
+	if len(attempts) == 1 {
+		s.Ignored = records(resp.Ignored)
+		s.TC = resp.TC
+		return
 	}
 	for _, a := range attempts {
 		s.Ignored = append(s.Ignored, records(a.Response.Ignored)...)
@@ -249,16 +370,20 @@ func server(attempts []resolver.Exchanged) Server {
 			s.TC = true
 		}
 	}
-	if len(attempts) > 1 {
-		for _, a := range attempts {
-			at := Attempt{Proto: a.Proto, RTTms: ms(a.RTT), Kind: a.Response.Kind.String(), Detail: a.Response.Detail}
-			if a.Response.Size > 0 {
-				at.Rcode = rcodeName(a.Response.Rcode)
-			}
-			s.Attempts = append(s.Attempts, at)
+	s.Attempts = make([]Attempt, len(attempts))
+	for i, a := range attempts {
+		at := Attempt{Proto: a.Proto, RTTms: ms(a.RTT), Kind: a.Response.Kind.String(), Detail: a.Response.Detail}
+		if a.Response.Size > 0 {
+			at.Rcode = rcodeName(a.Response.Rcode)
 		}
+		s.Attempts[i] = at
 	}
-	return s
+}
+
+// sameRRs reports whether a and b are the same slice: the same records,
+// not merely equal ones.
+func sameRRs[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func ms(d time.Duration) float64 {
@@ -266,18 +391,41 @@ func ms(d time.Duration) float64 {
 }
 
 func rcodeName(rc int) string {
+	if rc >= 0 && rc < len(rcodeNames) && rcodeNames[rc] != "" {
+		return rcodeNames[rc]
+	}
 	if s, ok := dns.RcodeToString[rc]; ok {
 		return s
 	}
-	return fmt.Sprintf("RCODE%d", rc)
+	return "RCODE" + strconv.Itoa(rc)
 }
 
 func typeName(t uint16) string {
+	if int(t) < len(typeNames) && typeNames[t] != "" {
+		return typeNames[t]
+	}
 	if s, ok := dns.TypeToString[t]; ok {
 		return s
 	}
-	return fmt.Sprintf("TYPE%d", t)
+	return "TYPE" + strconv.Itoa(int(t))
 }
+
+// typeNames and rcodeNames hold the mnemonics of miekg/dns's tables for
+// the small numbers, which a trace names millions of times: an array read
+// instead of a map lookup. Other numbers go to the tables themselves.
+var typeNames, rcodeNames = func() (types, rcodes [256]string) {
+	for t, s := range dns.TypeToString {
+		if int(t) < len(types) {
+			types[t] = s
+		}
+	}
+	for rc, s := range dns.RcodeToString {
+		if rc >= 0 && rc < len(rcodes) {
+			rcodes[rc] = s
+		}
+	}
+	return types, rcodes
+}()
 
 func record(rr dns.RR) Record {
 	h := rr.Header()
@@ -304,6 +452,20 @@ func rdata(rr dns.RR) string {
 	case *dns.CNAME:
 		if isPlainName(v.Target) {
 			return v.Target
+		}
+	case *dns.SOA:
+		if isPlainName(v.Ns) && isPlainName(v.Mbox) {
+			var b strings.Builder
+			b.Grow(len(v.Ns) + len(v.Mbox) + 5*11)
+			b.WriteString(v.Ns)
+			b.WriteByte(' ')
+			b.WriteString(v.Mbox)
+			var digits [10]byte
+			for _, n := range [...]uint32{v.Serial, v.Refresh, v.Retry, v.Expire, v.Minttl} {
+				b.WriteByte(' ')
+				b.Write(strconv.AppendUint(digits[:0], uint64(n), 10))
+			}
+			return b.String()
 		}
 	}
 	return strings.TrimPrefix(rr.String(), rr.Header().String())
@@ -354,17 +516,24 @@ func Run(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, o
 // runUndiagnosed is Run without the diagnosis, for the check, which diagnoses
 // the whole of what it asked once, at the end.
 func runUndiagnosed(ctx context.Context, r *resolver.Resolver, name string, qtype uint16, opts Options) *Trace {
+	t := &Trace{Schema: Schema, Tool: opts.Tool, Network: opts.Network}
+	t.Resolution, t.Queries = resolveRecorded(ctx, r, name, qtype)
+	return t
+}
+
+// resolveRecorded resolves name/qtype with r and returns the recorded
+// resolution and the queries it sent.
+func resolveRecorded(ctx context.Context, r *resolver.Resolver, name string, qtype uint16) (Resolution, int) {
 	rec := NewRecorder()
 	rr := *r
 	rr.Observer = rec
 	res := rr.Resolve(ctx, name, qtype)
-	t := &Trace{Schema: Schema, Tool: opts.Tool, Network: opts.Network, Queries: res.Queries}
-	t.Resolution = rec.Resolution()
-	if t.Question.Name == "" { // the resolver stopped before it began (an invalid Config)
-		t.Question = Question{Name: dns.CanonicalName(name), Type: typeName(qtype)}
-		t.Outcome = outcome(res.Outcome)
+	resolution := rec.Resolution()
+	if resolution.Question.Name == "" { // the resolver stopped before it began (an invalid Config)
+		resolution.Question = Question{Name: canonicalName(name), Type: typeName(qtype)}
+		resolution.Outcome = outcome(res.Outcome, nil)
 	}
-	return t
+	return resolution, res.Queries
 }
 
 // recordRun runs f with a fresh Recorder as the resolver's observer and

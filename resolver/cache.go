@@ -116,12 +116,46 @@ func (c *Cache) Store(rrs []dns.RR, rank Rank, zone string) {
 	if len(rrs) == 0 {
 		return
 	}
+	c.put(rrsetItem(rrs, rank, zone))
+}
+
+// rrsetItem is the cache key and item of rrs, a non-empty RRset.
+func rrsetItem(rrs []dns.RR, rank Rank, zone string) (cacheKey, *cacheItem) {
 	h := rrs[0].Header()
 	ttl := h.Ttl
 	for _, rr := range rrs[1:] {
 		ttl = min(ttl, rr.Header().Ttl)
 	}
-	c.put(cacheKey{dns.CanonicalName(h.Name), h.Rrtype}, &cacheItem{rrs: copyRRs(rrs), rank: rank, zone: zone, ttl: ttl})
+	return cacheKey{dns.CanonicalName(h.Name), h.Rrtype}, &cacheItem{rrs: copyRRs(rrs), rank: rank, zone: zone, ttl: ttl}
+}
+
+// storeReferral caches a delegation found in zone: its NS RRset and the
+// RRsets of its glue, all at once, so that a resolution that finds the NS
+// RRset in the cache also finds the glue that came with it (stored one by
+// one, a concurrent resolution could see the NS names without their
+// addresses and take them for glueless).
+func (c *Cache) storeReferral(ns []dns.RR, glue [][]dns.RR, zone string) {
+	type kv struct {
+		k  cacheKey
+		it *cacheItem
+	}
+	items := make([]kv, 0, len(glue)+1)
+	for _, set := range glue {
+		if len(set) > 0 {
+			k, it := rrsetItem(set, RankGlue, zone)
+			items = append(items, kv{k, it})
+		}
+	}
+	if len(ns) > 0 {
+		k, it := rrsetItem(ns, RankReferral, zone)
+		items = append(items, kv{k, it})
+	}
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, i := range items {
+		c.putLocked(i.k, i.it, now)
+	}
 }
 
 // StoreNegative caches an NXDOMAIN (for every type of name) or a NODATA
@@ -142,9 +176,17 @@ func (c *Cache) put(k cacheKey, it *cacheItem) {
 		return
 	}
 	now := c.clock.Now()
-	it.storedAt = now
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(k, it, now)
+}
+
+// putLocked is put with c.mu held.
+func (c *Cache) putLocked(k cacheKey, it *cacheItem, now time.Time) {
+	if it.ttl == 0 {
+		return
+	}
+	it.storedAt = now
 	if old, ok := c.items[k]; ok && old.rank > it.rank && !old.expired(now) {
 		return
 	}

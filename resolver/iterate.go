@@ -447,10 +447,7 @@ func (rn *run) storeReferral(zone string, resp Response) {
 	for i, v := range resp.NS {
 		nsRRs[i] = v
 	}
-	rn.cache.Store(nsRRs, RankReferral, zone)
-	for _, set := range rrsets(resp.Glue) {
-		rn.cache.Store(set, RankGlue, zone)
-	}
+	rn.cache.storeReferral(nsRRs, rrsets(resp.Glue), zone)
 }
 
 // claim registers that this resolution is about to ask zone's servers

@@ -126,7 +126,7 @@ func rrsetItem(rrs []dns.RR, rank Rank, zone string) (cacheKey, *cacheItem) {
 	for _, rr := range rrs[1:] {
 		ttl = min(ttl, rr.Header().Ttl)
 	}
-	return cacheKey{dns.CanonicalName(h.Name), h.Rrtype}, &cacheItem{rrs: copyRRs(rrs), rank: rank, zone: zone, ttl: ttl}
+	return cacheKey{canonical(h.Name), h.Rrtype}, &cacheItem{rrs: copyRRs(rrs), rank: rank, zone: zone, ttl: ttl}
 }
 
 // storeReferral caches a delegation found in zone: its NS RRset and the
@@ -168,7 +168,7 @@ func (c *Cache) StoreNegative(name string, qtype uint16, neg Negative, soa *dns.
 	if soa != nil {
 		s = dns.Copy(soa).(*dns.SOA)
 	}
-	c.put(cacheKey{dns.CanonicalName(name), qtype}, &cacheItem{soa: s, negative: neg, rank: RankAnswer, zone: zone, ttl: ttl})
+	c.put(cacheKey{canonical(name), qtype}, &cacheItem{soa: s, negative: neg, rank: RankAnswer, zone: zone, ttl: ttl})
 }
 
 func (c *Cache) put(k cacheKey, it *cacheItem) {
@@ -201,7 +201,26 @@ func (it *cacheItem) expired(now time.Time) bool {
 // (qtype 0 looks up a cached NXDOMAIN) if its rank is at least minRank. An
 // expired item is removed and reported once as CacheExpired.
 func (c *Cache) Lookup(name string, qtype uint16, minRank Rank) (Entry, CacheState) {
-	k := cacheKey{dns.CanonicalName(name), qtype}
+	it, e, state := c.get(name, qtype, minRank)
+	if state != CacheHit {
+		return Entry{}, state
+	}
+	e.RRs = copyRRs(it.rrs)
+	for _, rr := range e.RRs {
+		rr.Header().Ttl = e.TTL
+	}
+	if it.soa != nil {
+		e.SOA = dns.Copy(it.soa).(*dns.SOA)
+		e.SOA.Hdr.Ttl = min(e.SOA.Hdr.Ttl, e.TTL)
+	}
+	return e, CacheHit
+}
+
+// get is Lookup without the copies: the live item and the Entry's
+// fields other than RRs and SOA. An item's records are never changed once
+// stored, so they may be read without the lock.
+func (c *Cache) get(name string, qtype uint16, minRank Rank) (*cacheItem, Entry, CacheState) {
+	k := cacheKey{canonical(name), qtype}
 	now := c.clock.Now()
 	c.mu.Lock()
 	it, ok := c.items[k]
@@ -209,25 +228,28 @@ func (c *Cache) Lookup(name string, qtype uint16, minRank Rank) (Entry, CacheSta
 		delete(c.items, k)
 		c.mu.Unlock()
 		if it.rank < minRank {
-			return Entry{}, CacheMiss
+			return nil, Entry{}, CacheMiss
 		}
-		return Entry{}, CacheExpired
+		return nil, Entry{}, CacheExpired
 	}
-	c.mu.Unlock()
 	if !ok || it.rank < minRank {
-		return Entry{}, CacheMiss
+		c.mu.Unlock()
+		return nil, Entry{}, CacheMiss
 	}
 	left := it.ttl - uint32(now.Sub(it.storedAt)/time.Second)
 	e := Entry{Negative: it.negative, Rank: it.rank, Zone: it.zone, TTL: left, Original: it.ttl, Security: it.security}
-	e.RRs = copyRRs(it.rrs)
-	for _, rr := range e.RRs {
-		rr.Header().Ttl = left
+	c.mu.Unlock()
+	return it, e, CacheHit
+}
+
+// peek returns the cached records of name and qtype as Lookup finds them,
+// but not copied and with their TTLs as stored: for reading only.
+func (c *Cache) peek(name string, qtype uint16, minRank Rank) ([]dns.RR, CacheState) {
+	it, _, state := c.get(name, qtype, minRank)
+	if state != CacheHit {
+		return nil, state
 	}
-	if it.soa != nil {
-		e.SOA = dns.Copy(it.soa).(*dns.SOA)
-		e.SOA.Hdr.Ttl = min(e.SOA.Hdr.Ttl, left)
-	}
-	return e, CacheHit
+	return it.rrs, CacheHit
 }
 
 func copyRRs(rrs []dns.RR) []dns.RR {
@@ -301,7 +323,7 @@ func (c *Cache) storeZoneSecurity(zs zoneSec, ttl uint32) {
 // setVerdict records the DNSSEC verdict of the cached data of name and
 // qtype (typeNXDomain for an NXDOMAIN), stored just before.
 func (c *Cache) setVerdict(name string, qtype uint16, v Verdict) {
-	k := cacheKey{dns.CanonicalName(name), qtype}
+	k := cacheKey{canonical(name), qtype}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if it, ok := c.items[k]; ok {

@@ -67,7 +67,7 @@ func (r *Resolver) Resolve(ctx context.Context, name string, qtype uint16) Resul
 	}
 	ctx, cancel := context.WithTimeout(ctx, rn.cfg.Deadline)
 	defer cancel()
-	q := question{dns.CanonicalName(name), qtype}
+	q := question{canonical(name), qtype}
 	out := rn.resolve(ctx, q, 0, PurposeQuery, 0, nil, nil)
 	rn.late.Wait()
 	rn.validateServers()
@@ -145,15 +145,15 @@ func (r *Resolver) Probe(ctx context.Context, zone, name string, qtype uint16, t
 	rn.waitAll = true
 	ctx, cancel := context.WithTimeout(ctx, rn.cfg.Deadline)
 	defer cancel()
-	zone = dns.CanonicalName(zone)
-	q := question{dns.CanonicalName(name), qtype}
+	zone = canonical(zone)
+	q := question{canonical(name), qtype}
 	res := int(rn.resolutions.Add(1))
 	rn.obs.Observe(ResolutionStarted{Resolution: res, Purpose: PurposeCheck, Name: q.name, Type: q.qtype})
 	id := int(rn.steps.Add(1))
 	ts := make([]target, len(targets))
 	names := make([]string, len(targets))
 	for i, t := range targets {
-		ts[i] = target{dns.CanonicalName(t.Name), t.Addr}
+		ts[i] = target{canonical(t.Name), t.Addr}
 		names[i] = ts[i].name
 	}
 	slices.Sort(names)
@@ -194,7 +194,7 @@ func (r *Resolver) Servers(zone string) []Target {
 	if err != nil {
 		return nil
 	}
-	zone = dns.CanonicalName(zone)
+	zone = canonical(zone)
 	var out []Target
 	add := func(name string, a netip.Addr) {
 		if (a.Is4() && rn.cfg.IPv4) || (!a.Is4() && rn.cfg.IPv6) {
@@ -207,7 +207,7 @@ func (r *Resolver) Servers(zone string) []Target {
 		}
 	} else if e, state := rn.delegation(zone); state == CacheHit {
 		for _, rr := range e.RRs {
-			name := dns.CanonicalName(rr.(*dns.NS).Ns)
+			name := canonical(rr.(*dns.NS).Ns)
 			for _, a := range rn.cachedAddrs(name, rn.families()...) {
 				add(name, a)
 			}
@@ -252,11 +252,12 @@ type run struct {
 	dataSteps []dataStep
 }
 
-// servers is the NS set of a zone and the addresses known for its names.
+// servers is the NS set of a zone and the addresses known for its names
+// (the root hints, or a referral's glue), in the order they came.
 type servers struct {
 	zone  string
 	names []string
-	addrs map[string][]netip.Addr
+	glue  []Hint
 }
 
 func (rn *run) resolve(ctx context.Context, q question, parentStep int, purpose Purpose, depth int, cnames []string, stack []question) Outcome {
@@ -427,13 +428,15 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 			if validating {
 				rn.validateCut(ctx, st.id, resp.Referral, depth, stack)
 			}
-			next := servers{zone: resp.Referral, addrs: map[string][]netip.Addr{}}
-			for _, v := range resp.NS {
-				next.names = append(next.names, dns.CanonicalName(v.Ns))
+			next := servers{zone: resp.Referral, names: make([]string, len(resp.NS))}
+			for i, v := range resp.NS {
+				next.names[i] = canonical(v.Ns)
 			}
-			for _, rr := range resp.Glue {
-				name := dns.CanonicalName(rr.Header().Name)
-				next.addrs[name] = append(next.addrs[name], rrAddr(rr))
+			if len(resp.Glue) > 0 {
+				next.glue = make([]Hint, len(resp.Glue))
+				for i, rr := range resp.Glue {
+					next.glue[i] = Hint{canonical(rr.Header().Name), rrAddr(rr)}
+				}
 			}
 			ns = next
 		}
@@ -486,11 +489,15 @@ func (rn *run) cachedDelegation(res int, zone string, sent, q question) (servers
 // next. Their addresses are looked up when they are asked.
 func cachedReferral(zone string, e Entry) (Response, servers) {
 	resp := Response{Kind: KindReferral, Referral: zone}
-	next := servers{zone: zone, addrs: map[string][]netip.Addr{}}
-	for _, rr := range e.RRs {
-		v := rr.(*dns.NS)
-		resp.NS = append(resp.NS, v)
-		next.names = append(next.names, dns.CanonicalName(v.Ns))
+	next := servers{zone: zone}
+	if len(e.RRs) > 0 {
+		resp.NS = make([]*dns.NS, len(e.RRs))
+		next.names = make([]string, len(e.RRs))
+		for i, rr := range e.RRs {
+			v := rr.(*dns.NS)
+			resp.NS[i] = v
+			next.names[i] = canonical(v.Ns)
+		}
 	}
 	return resp, next
 }
@@ -502,11 +509,7 @@ const maxMinimise = 10
 // nextLabel returns the ancestor of name with labels labels, if that is
 // shorter than name.
 func nextLabel(name string, labels int) (string, bool) {
-	all := dns.SplitDomainName(name)
-	if labels >= len(all) {
-		return "", false
-	}
-	return dns.Fqdn(strings.Join(all[len(all)-labels:], ".")), true
+	return ancestor(name, labels)
 }
 
 // fromCache is step 1: an answer, a CNAME or a negative answer from the
@@ -529,7 +532,7 @@ func (rn *run) fromCache(ctx context.Context, res int, validating bool, q questi
 		expired = expired || state == CacheExpired
 		if state == CacheHit && len(e.RRs) > 0 {
 			c := e.RRs[0].(*dns.CNAME)
-			step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindCNAME, Answer: e.RRs, Target: dns.CanonicalName(c.Target), AA: true})
+			step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindCNAME, Answer: e.RRs, Target: canonical(c.Target), AA: true})
 			sec := rn.cachedVerdict(validating, step, e, "cname")
 			out := rn.followCNAME(ctx, q, step, c, depth, cnames, stack)
 			if validating && out.Status != StatusServFail { // a failure has no data to be secure
@@ -561,21 +564,20 @@ func (rn *run) hitStep(res int, zone string, q question, e Entry, resp Response)
 // cache hit). It also returns the delegations that had expired.
 func (rn *run) closest(res int, q question) (servers, map[string]bool, []cut) {
 	var hits []cut
-	ns := servers{zone: ".", addrs: map[string][]netip.Addr{}}
-	ns.names = slices.Clone(rn.hints.Names)
-	for _, h := range rn.hints.Servers {
-		ns.addrs[h.Name] = append(ns.addrs[h.Name], h.Addr)
-	}
-	expired := map[string]bool{}
-	labels := dns.SplitDomainName(q.name)
-	for i := len(labels) - 1; i >= 0; i-- {
-		zone := dns.Fqdn(strings.Join(labels[i:], "."))
+	// The hints are only read: ask sorts a copy of the names.
+	ns := servers{zone: ".", names: rn.hints.Names, glue: rn.hints.Servers}
+	var expired map[string]bool // nil (reads as empty) until one has expired
+	var buf [8]string
+	for _, zone := range ancestors(q.name, buf[:0]) {
 		if q.qtype == dns.TypeDS && zone == q.name {
 			break // a DS RRset lives on the parent's side of the cut (RFC 4035 §3.1.4.1)
 		}
 		e, state := rn.delegation(zone)
 		switch state {
 		case CacheExpired:
+			if expired == nil {
+				expired = map[string]bool{}
+			}
 			expired[zone] = true
 		case CacheHit:
 			resp, next := cachedReferral(zone, e)
@@ -621,28 +623,42 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q, full question, d
 	rn.obs.Observe(started)
 	fin := StepFinished{Step: id, Cache: CacheMiss}
 
-	var targets []target
-	seen := map[netip.AddrPort]bool{}
+	targets := make([]target, 0, 2*len(names))
+	var seen map[netip.AddrPort]bool // once there are too many targets to search them
 	add := func(name string, a netip.Addr) {
 		if (a.Is4() && !rn.cfg.IPv4) || (!a.Is4() && !rn.cfg.IPv6) {
 			return
 		}
 		ap := netip.AddrPortFrom(a, rn.cfg.Port)
-		if !seen[ap] {
-			seen[ap] = true
-			targets = append(targets, target{name, ap})
+		if seen == nil && len(targets) >= 16 {
+			seen = make(map[netip.AddrPort]bool, 2*len(targets))
+			for _, t := range targets {
+				seen[t.addr] = true
+			}
 		}
+		if seen != nil {
+			if seen[ap] {
+				return
+			}
+			seen[ap] = true
+		} else if slices.ContainsFunc(targets, func(t target) bool { return t.addr == ap }) {
+			return
+		}
+		targets = append(targets, target{name, ap})
 	}
 	var glueless []string
 	for _, name := range names {
-		addrs := ns.addrs[name]
-		if len(addrs) == 0 {
-			addrs = rn.cachedAddrs(name, rn.families()...)
+		found := false
+		for _, h := range ns.glue {
+			if h.Name == name {
+				add(name, h.Addr)
+				found = true
+			}
 		}
-		for _, a := range addrs {
-			add(name, a)
+		if !found {
+			found = rn.forCachedAddrs(name, rn.families(), func(a netip.Addr) { add(name, a) })
 		}
-		if len(addrs) == 0 {
+		if !found {
 			glueless = append(glueless, name)
 		}
 	}
@@ -652,7 +668,7 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q, full question, d
 	// such zones as question{zone, 0} (type 0 is never asked).
 	if waiting := (question{ns.zone, 0}); slices.Contains(stack, waiting) {
 		fin.Cyclic, glueless = glueless, nil
-	} else {
+	} else if len(glueless) > 0 {
 		stack = append(slices.Clip(stack), waiting)
 	}
 	for i, name := range glueless {
@@ -688,9 +704,7 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q, full question, d
 				// The name's own servers did not answer, but the referral
 				// to its zone may have carried glue for it: use that, as
 				// resolvers do, so that the server is still asked.
-				for _, a := range rn.cachedAddrs(name, t) {
-					add(name, a)
-				}
+				rn.forCachedAddrs(name, []uint16{t}, func(a netip.Addr) { add(name, a) })
 			}
 		}
 	}
@@ -752,31 +766,49 @@ func (rn *run) whyFailed(ctx context.Context, zone string, all []exchangeResult)
 	return ReasonAllServersFailed, fmt.Sprintf("no server of %s gave a usable answer (%s)", zone, strings.Join(parts, ", "))
 }
 
+// The address types of the enabled families, shared: only read.
+var (
+	typesBoth = []uint16{dns.TypeA, dns.TypeAAAA}
+	typesA    = typesBoth[:1:1]
+	typesAAAA = typesBoth[1:]
+)
+
 func (rn *run) families() []uint16 {
-	var ts []uint16
-	if rn.cfg.IPv4 {
-		ts = append(ts, dns.TypeA)
+	switch {
+	case rn.cfg.IPv4 && rn.cfg.IPv6:
+		return typesBoth
+	case rn.cfg.IPv4:
+		return typesA
+	case rn.cfg.IPv6:
+		return typesAAAA
 	}
-	if rn.cfg.IPv6 {
-		ts = append(ts, dns.TypeAAAA)
-	}
-	return ts
+	return nil
 }
 
 // cachedAddrs returns the cached addresses of name (glue included) of the
 // given types.
 func (rn *run) cachedAddrs(name string, types ...uint16) []netip.Addr {
 	var out []netip.Addr
+	rn.forCachedAddrs(name, types, func(a netip.Addr) { out = append(out, a) })
+	return out
+}
+
+// forCachedAddrs calls f with each cached address of name (glue included)
+// of the given types, as cachedAddrs lists them, and reports whether there
+// was any. The cached records are read in place, not copied.
+func (rn *run) forCachedAddrs(name string, types []uint16, f func(netip.Addr)) bool {
+	found := false
 	for _, t := range types {
-		if e, state := rn.cache.Lookup(name, t, RankGlue); state == CacheHit {
-			for _, rr := range e.RRs {
+		if rrs, state := rn.cache.peek(name, t, RankGlue); state == CacheHit {
+			for _, rr := range rrs {
 				if a := rrAddr(rr); a.IsValid() {
-					out = append(out, a)
+					f(a)
+					found = true
 				}
 			}
 		}
 	}
-	return out
+	return found
 }
 
 type exchangeResult struct {
@@ -917,7 +949,7 @@ func (rn *run) query(q question) *dns.Msg {
 // followCNAME restarts the resolution at the CNAME's target, as a side
 // resolution of the step that found it.
 func (rn *run) followCNAME(ctx context.Context, q question, step int, c dns.RR, depth int, cnames []string, stack []question) Outcome {
-	target := dns.CanonicalName(c.(*dns.CNAME).Target)
+	target := canonical(c.(*dns.CNAME).Target)
 	cnames = append(slices.Clip(cnames), q.name)
 	if slices.Contains(cnames, target) {
 		return Outcome{Status: StatusServFail, Reason: ReasonCNAMELoop, Records: []dns.RR{c},
@@ -937,7 +969,7 @@ func rrsets(rrs []dns.RR) [][]dns.RR {
 	var out [][]dns.RR
 	idx := map[question]int{}
 	for _, rr := range rrs {
-		k := question{dns.CanonicalName(rr.Header().Name), rr.Header().Rrtype}
+		k := question{canonical(rr.Header().Name), rr.Header().Rrtype}
 		if i, ok := idx[k]; ok {
 			out[i] = append(out[i], rr)
 			continue

@@ -832,49 +832,63 @@ type exchangeResult struct {
 // goroutine scheduling.
 func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, targets []target) (*exchangeResult, []exchangeResult, int) {
 	// Each exchange writes its own slot and sends only its index: the
-	// results are not copied through the channel.
-	slots := make([]exchangeResult, len(targets))
-	done := make(chan int, len(targets))
+	// results are not copied through the channel. The slots and the
+	// results received (copied from their slots, which exchanges still
+	// running go on writing) share one allocation.
+	n := len(targets)
+	buf := make([]exchangeResult, 2*n)
+	slots, all := buf[:n:n], buf[n:n]
+	done := make(chan int, n)
 	var best *exchangeResult
-	all := make([]exchangeResult, 0, len(targets))
-	for start := 0; start < len(targets); start += rn.cfg.MaxInFlight {
-		end := min(start+rn.cfg.MaxInFlight, len(targets))
+	var small [32]int64
+	for start := 0; start < n; start += rn.cfg.MaxInFlight {
+		end := min(start+rn.cfg.MaxInFlight, n)
 		// Each exchange of the wave reserves its queries (the first, its
 		// retries and a TCP retry) before any of them starts, in target
 		// order, so which servers a nearly spent budget still covers does
 		// not depend on goroutine scheduling.
-		allowances := make([]int64, end-start)
+		var allowances []int64
+		if end-start <= len(small) {
+			allowances = small[:end-start]
+		} else {
+			allowances = make([]int64, end-start)
+		}
 		for i := range allowances {
 			allowances[i] = rn.reserve(int64(2 + rn.cfg.Retries))
 		}
 		for i := start; i < end; i++ {
-			if allowances[i-start] == 0 {
+			allowance := allowances[i-start]
+			if allowance == 0 {
 				slots[i] = exchangeResult{idx: i, t: targets[i], resp: Response{Kind: KindError, Rcode: -1, Detail: "not asked: " + stopDetail[ReasonQueryBudget]}}
 				done <- i
 				continue
 			}
 			rn.late.Add(1)
-			go func() {
-				defer rn.late.Done()
-				slots[i] = rn.exchange(ctx, step, zone, q, i, targets[i], allowances[i-start])
-				done <- i
-			}()
+			go rn.exchangeSlot(ctx, step, zone, q, i, targets[i], allowance, &slots[i], done)
 		}
 		for range end - start {
-			r := slots[<-done]
-			all = append(all, r)
+			all = append(all, slots[<-done])
+			r := &all[len(all)-1]
 			if r.resp.Kind.Usable() && (best == nil || r.rtt < best.rtt || (r.rtt == best.rtt && r.idx < best.idx)) {
-				best = &r
+				best = r
 			}
 			if best != nil && !rn.simulated && !rn.waitAll {
-				return best, all, len(targets) - end
+				return best, all, n - end
 			}
 		}
 		if _, stop := rn.stopped(ctx); stop || (best != nil && !rn.waitAll) {
-			return best, all, len(targets) - end
+			return best, all, n - end
 		}
 	}
 	return best, all, 0
+}
+
+// exchangeSlot is one exchange of fanOut, run in its own goroutine: it
+// writes the result to slot and sends its index on done.
+func (rn *run) exchangeSlot(ctx context.Context, step int, zone string, q question, idx int, t target, allowance int64, slot *exchangeResult, done chan<- int) {
+	defer rn.late.Done()
+	*slot = rn.exchange(ctx, step, zone, q, idx, t, allowance)
+	done <- idx
 }
 
 // exchange asks one address, retrying after a timeout and over TCP after
@@ -935,13 +949,32 @@ func (rn *run) exchange(ctx context.Context, step int, zone string, q question, 
 	return res
 }
 
+// queryMsg is a query with its question and OPT record, allocated at once.
+type queryMsg struct {
+	msg      dns.Msg
+	question [1]dns.Question
+	extra    [1]dns.RR
+	opt      dns.OPT
+}
+
 func (rn *run) query(q question) *dns.Msg {
-	m := new(dns.Msg)
+	b := new(queryMsg)
+	m := &b.msg
 	m.Id = rn.newID()
 	m.RecursionDesired = false
-	m.Question = []dns.Question{{Name: q.name, Qtype: q.qtype, Qclass: dns.ClassINET}}
+	b.question[0] = dns.Question{Name: q.name, Qtype: q.qtype, Qclass: dns.ClassINET}
+	m.Question = b.question[:]
 	if rn.cfg.EDNSSize > 0 {
-		m.SetEdns0(rn.cfg.EDNSSize, rn.cfg.DNSSEC)
+		// What m.SetEdns0(rn.cfg.EDNSSize, rn.cfg.DNSSEC) adds.
+		o := &b.opt
+		o.Hdr.Name = "."
+		o.Hdr.Rrtype = dns.TypeOPT
+		o.SetUDPSize(rn.cfg.EDNSSize)
+		if rn.cfg.DNSSEC {
+			o.SetDo()
+		}
+		b.extra[0] = o
+		m.Extra = b.extra[:]
 	}
 	return m
 }

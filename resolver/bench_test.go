@@ -334,3 +334,27 @@ func FuzzNameHelpers(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRateLimiterNoWait is the rate limiter's cost when nobody has to
+// wait (audit --max-qps-per-server 1000000): goroutines asking 2000
+// addresses at once.
+func BenchmarkRateLimiterNoWait(b *testing.B) {
+	l := RateLimited(nil, 1e6)
+	addrs := make([]netip.AddrPort, 2000)
+	for i := range addrs {
+		addrs[i] = netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1 + byte(i>>8), byte(i), 1}), 53)
+	}
+	var next atomic.Int64
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(7919))
+		for pb.Next() {
+			i++
+			if err := l.wait(ctx, addrs[i%len(addrs)]); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -357,4 +358,46 @@ func BenchmarkRateLimiterNoWait(b *testing.B) {
 			}
 		}
 	})
+}
+
+// copyRRs copies as dns.Copy does, record by record, sharing nothing with
+// the records copied.
+func TestCopyRRsIsDnsCopy(t *testing.T) {
+	sets := [][]dns.RR{
+		nil,
+		rrs(t, "a. 60 IN NS ns1.a."),
+		rrs(t, "a. 60 IN NS ns1.a.", "a. 60 IN NS ns2.a.", "ns1.a. 60 IN A 192.0.2.1", "ns1.a. 60 IN A 192.0.2.2",
+			"ns1.a. 60 IN AAAA 2001:db8::1", "ns2.a. 60 IN AAAA 2001:db8::2", "a. 60 IN TXT hello", "ns3.a. 60 IN A 192.0.2.3"),
+		rrs(t, "ns1.a. 60 IN A 192.0.2.1", "ns1.a. 60 IN AAAA 2001:db8::1"),
+		{&dns.A{Hdr: dns.RR_Header{Name: "x.", Rrtype: dns.TypeA, Class: dns.ClassINET}}, &dns.A{Hdr: dns.RR_Header{Name: "y.", Rrtype: dns.TypeA, Class: dns.ClassINET}, A: []byte{}},
+			&dns.AAAA{Hdr: dns.RR_Header{Name: "x.", Rrtype: dns.TypeAAAA, Class: dns.ClassINET}}, &dns.AAAA{Hdr: dns.RR_Header{Name: "y.", Rrtype: dns.TypeAAAA, Class: dns.ClassINET}}},
+	}
+	for _, set := range sets {
+		got := copyRRs(set)
+		if len(got) != len(set) {
+			t.Fatalf("%d records copied, want %d", len(got), len(set))
+		}
+		for i, rr := range set {
+			want, before := dns.Copy(rr), rr.String()
+			if got[i] == rr || !reflect.DeepEqual(got[i], want) || got[i].String() != want.String() {
+				t.Errorf("copy of %v is %#v, dns.Copy makes %#v", rr, got[i], want)
+			}
+			got[i].Header().Ttl = 7
+			switch v := got[i].(type) {
+			case *dns.A:
+				if len(v.A) > 0 {
+					v.A[len(v.A)-1]++
+				}
+			case *dns.AAAA:
+				if len(v.AAAA) > 0 {
+					v.AAAA[len(v.AAAA)-1]++
+				}
+			case *dns.NS:
+				v.Ns = "changed."
+			}
+			if rr.String() != before {
+				t.Errorf("changing the copy changed %v", before)
+			}
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"net"
 	"sync"
 	"time"
 
@@ -92,8 +93,9 @@ type Cache struct {
 	items map[cacheKey]*cacheItem
 	zones map[string]*zoneSecItem // DNSSEC state of zones, by name
 
-	flightMu sync.Mutex
-	flights  map[string]chan struct{} // questions being asked now, by key
+	flightMu   sync.Mutex
+	flights    map[string]chan struct{} // questions being asked now, by key
+	cutFlights map[cutKey]chan struct{} // the same for questions about zone cuts
 }
 
 // NewCache returns an empty cache reading time from clock.
@@ -252,9 +254,76 @@ func (c *Cache) peek(name string, qtype uint16, minRank Rank) ([]dns.RR, CacheSt
 	return it.rrs, CacheHit
 }
 
+// copyRRs returns deep copies of rrs, as dns.Copy makes them. The records
+// of the types delegations are made of (NS, A, AAAA) are copied into one
+// array per type, and their addresses into one array of bytes, instead of
+// one allocation per record and address.
 func copyRRs(rrs []dns.RR) []dns.RR {
 	out := make([]dns.RR, len(rrs))
+	var nNS, nA, nAAAA, ipA, ipAAAA int
+	for _, rr := range rrs {
+		switch v := rr.(type) {
+		case *dns.NS:
+			nNS++
+		case *dns.A:
+			nA++
+			ipA += len(v.A)
+		case *dns.AAAA:
+			nAAAA++
+			ipAAAA += len(v.AAAA)
+		}
+	}
+	var (
+		nss   []dns.NS
+		as    []dns.A
+		aaaas []dns.AAAA
+		ips   []byte
+	)
+	if nNS > 1 {
+		nss = make([]dns.NS, 0, nNS)
+	}
+	nIP := 0
+	if nA > 1 {
+		as = make([]dns.A, 0, nA)
+		nIP += ipA
+	}
+	if nAAAA > 1 {
+		aaaas = make([]dns.AAAA, 0, nAAAA)
+		nIP += ipAAAA
+	}
+	if nIP > 0 {
+		ips = make([]byte, nIP)
+	}
+	cloneIP := func(ip net.IP) net.IP {
+		if len(ip) == 0 {
+			return nil // as dns.Copy's clone of an empty slice
+		}
+		c := ips[:len(ip):len(ip)]
+		copy(c, ip)
+		ips = ips[len(ip):]
+		return c
+	}
 	for i, rr := range rrs {
+		switch v := rr.(type) {
+		case *dns.NS:
+			if nss != nil {
+				nss = append(nss, dns.NS{Hdr: v.Hdr, Ns: v.Ns})
+				out[i] = &nss[len(nss)-1]
+				continue
+			}
+		case *dns.A:
+			if as != nil {
+				as = append(as, dns.A{Hdr: v.Hdr, A: cloneIP(v.A)})
+				out[i] = &as[len(as)-1]
+				continue
+			}
+		case *dns.AAAA:
+			if aaaas != nil {
+				aaaas = append(aaaas, dns.AAAA{Hdr: v.Hdr, AAAA: cloneIP(v.AAAA)})
+				out[i] = &aaaas[len(aaaas)-1]
+				continue
+			}
+		}
 		out[i] = dns.Copy(rr)
 	}
 	return out
@@ -284,6 +353,46 @@ func (c *Cache) claim(key string) (release func(), wait <-chan struct{}) {
 		c.flightMu.Unlock()
 		close(ch)
 	}, nil
+}
+
+// cutKey names a question about a zone cut: the zone asked and the
+// delegation hoped for.
+type cutKey struct{ zone, child string }
+
+// cutFlight is a claimed question about a zone cut; the zero cutFlight is
+// none.
+type cutFlight struct {
+	c   *Cache
+	key cutKey
+	ch  chan struct{}
+}
+
+// claimCut is claim for a question about a zone cut, with a key that is
+// not built by concatenation and a release that is no closure: it is made
+// at every step of every resolution.
+func (c *Cache) claimCut(key cutKey) (claimed cutFlight, wait <-chan struct{}) {
+	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
+	if ch, ok := c.cutFlights[key]; ok {
+		return cutFlight{}, ch
+	}
+	if c.cutFlights == nil {
+		c.cutFlights = map[cutKey]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	c.cutFlights[key] = ch
+	return cutFlight{c, key, ch}, nil
+}
+
+// release ends a claim made by claimCut, if f is one.
+func (f cutFlight) release() {
+	if f.c == nil {
+		return
+	}
+	f.c.flightMu.Lock()
+	delete(f.c.cutFlights, f.key)
+	f.c.flightMu.Unlock()
+	close(f.ch)
 }
 
 type zoneSecItem struct {

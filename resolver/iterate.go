@@ -339,7 +339,7 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 		// A resolution sharing this cache may be asking these servers for
 		// the same delegation right now: wait for it, then take the
 		// delegation from the cache instead of asking again.
-		release, wait := rn.claim(ns.zone, sent.name)
+		claimed, wait := rn.claim(ns.zone, sent.name)
 		if wait != nil {
 			select {
 			case <-wait:
@@ -363,9 +363,7 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 		if st.failure == ReasonNone && st.resp.Kind == KindReferral {
 			rn.storeReferral(ns.zone, st.resp)
 		}
-		if release != nil {
-			release() // the delegation, if any, is in the cache for those waiting
-		}
+		claimed.release() // the delegation, if any, is in the cache for those waiting
 		if sent != q {
 			minimised++
 			switch {
@@ -456,12 +454,12 @@ func (rn *run) storeReferral(zone string, resp Response) {
 // claim registers that this resolution is about to ask zone's servers
 // about name, keyed by the delegation it may lead to (the name one label
 // below zone); see Cache.claim.
-func (rn *run) claim(zone, name string) (release func(), wait <-chan struct{}) {
+func (rn *run) claim(zone, name string) (claimed cutFlight, wait <-chan struct{}) {
 	child, ok := nextLabel(name, dns.CountLabel(zone)+1)
 	if !ok {
 		child = name
 	}
-	return rn.cache.claim(zone + " " + child)
+	return rn.cache.claimCut(cutKey{zone, child})
 }
 
 // cachedDelegation looks, after waiting for another resolution, for the
@@ -1061,15 +1059,39 @@ func (rn *run) followCNAME(ctx context.Context, q question, step int, c dns.RR, 
 
 // rrsets groups records by owner and type, keeping their order.
 func rrsets(rrs []dns.RR) [][]dns.RR {
-	var out [][]dns.RR
-	idx := map[question]int{}
+	if len(rrs) == 0 {
+		return nil
+	}
+	if len(rrs) == 1 {
+		return [][]dns.RR{rrs[:1:1]}
+	}
+	out := make([][]dns.RR, 0, len(rrs))
+	keys := make([]question, 0, len(rrs))
+	var idx map[question]int // once there are too many sets to search them
 	for _, rr := range rrs {
 		k := question{canonical(rr.Header().Name), rr.Header().Rrtype}
-		if i, ok := idx[k]; ok {
+		i := -1
+		if idx != nil {
+			if j, ok := idx[k]; ok {
+				i = j
+			}
+		} else {
+			i = slices.Index(keys, k)
+		}
+		if i >= 0 {
 			out[i] = append(out[i], rr)
 			continue
 		}
-		idx[k] = len(out)
+		if idx == nil && len(keys) == 16 {
+			idx = make(map[question]int, len(rrs))
+			for j, k := range keys {
+				idx[k] = j
+			}
+		}
+		if idx != nil {
+			idx[k] = len(out)
+		}
+		keys = append(keys, k)
 		out = append(out, []dns.RR{rr})
 	}
 	return out

@@ -738,7 +738,7 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q, full question, d
 	return stepResult{id: id, resp: best.resp}
 }
 
-func (rn *run) whyFailed(ctx context.Context, zone string, all []exchangeResult) (Reason, string) {
+func (rn *run) whyFailed(ctx context.Context, zone string, all []*exchangeResult) (Reason, string) {
 	if reason, stop := rn.stopped(ctx); stop {
 		return reason, stopDetail[reason]
 	}
@@ -828,14 +828,14 @@ type exchangeResult struct {
 // still reach the observer. Over a simulated network it waits for the
 // whole wave and takes the fastest, so that traces do not depend on
 // goroutine scheduling.
-func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, targets []target) (*exchangeResult, []exchangeResult, int) {
+func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, targets []target) (*exchangeResult, []*exchangeResult, int) {
 	// Each exchange writes its own slot and sends only its index: the
-	// results are not copied through the channel. The slots and the
-	// results received (copied from their slots, which exchanges still
-	// running go on writing) share one allocation.
+	// results are not copied through the channel, nor after it. A slot is
+	// read once its index came: its exchange is done with it (those still
+	// running write only their own).
 	n := len(targets)
-	buf := make([]exchangeResult, 2*n)
-	slots, all := buf[:n:n], buf[n:n]
+	slots := make([]exchangeResult, n)
+	all := make([]*exchangeResult, 0, n)
 	done := make(chan int, n)
 	var best *exchangeResult
 	var small [32]int64
@@ -872,8 +872,8 @@ func (rn *run) fanOut(ctx context.Context, step int, zone string, q question, ta
 			}
 		}
 		for range end - start {
-			all = append(all, slots[<-done])
-			r := &all[len(all)-1]
+			r := &slots[<-done]
+			all = append(all, r)
 			if r.resp.Kind.Usable() && (best == nil || r.rtt < best.rtt || (r.rtt == best.rtt && r.idx < best.idx)) {
 				best = r
 			}

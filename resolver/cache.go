@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"net"
 	"sync"
 	"time"
 
@@ -92,8 +93,9 @@ type Cache struct {
 	items map[cacheKey]*cacheItem
 	zones map[string]*zoneSecItem // DNSSEC state of zones, by name
 
-	flightMu sync.Mutex
-	flights  map[string]chan struct{} // questions being asked now, by key
+	flightMu   sync.Mutex
+	flights    map[string]chan struct{} // questions being asked now, by key
+	cutFlights map[cutKey]chan struct{} // the same for questions about zone cuts
 }
 
 // NewCache returns an empty cache reading time from clock.
@@ -116,12 +118,46 @@ func (c *Cache) Store(rrs []dns.RR, rank Rank, zone string) {
 	if len(rrs) == 0 {
 		return
 	}
+	c.put(rrsetItem(rrs, rank, zone))
+}
+
+// rrsetItem is the cache key and item of rrs, a non-empty RRset.
+func rrsetItem(rrs []dns.RR, rank Rank, zone string) (cacheKey, *cacheItem) {
 	h := rrs[0].Header()
 	ttl := h.Ttl
 	for _, rr := range rrs[1:] {
 		ttl = min(ttl, rr.Header().Ttl)
 	}
-	c.put(cacheKey{dns.CanonicalName(h.Name), h.Rrtype}, &cacheItem{rrs: copyRRs(rrs), rank: rank, zone: zone, ttl: ttl})
+	return cacheKey{canonical(h.Name), h.Rrtype}, &cacheItem{rrs: copyRRs(rrs), rank: rank, zone: zone, ttl: ttl}
+}
+
+// storeReferral caches a delegation found in zone: its NS RRset and the
+// RRsets of its glue, all at once, so that a resolution that finds the NS
+// RRset in the cache also finds the glue that came with it (stored one by
+// one, a concurrent resolution could see the NS names without their
+// addresses and take them for glueless).
+func (c *Cache) storeReferral(ns []dns.RR, glue [][]dns.RR, zone string) {
+	type kv struct {
+		k  cacheKey
+		it *cacheItem
+	}
+	items := make([]kv, 0, len(glue)+1)
+	for _, set := range glue {
+		if len(set) > 0 {
+			k, it := rrsetItem(set, RankGlue, zone)
+			items = append(items, kv{k, it})
+		}
+	}
+	if len(ns) > 0 {
+		k, it := rrsetItem(ns, RankReferral, zone)
+		items = append(items, kv{k, it})
+	}
+	now := c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, i := range items {
+		c.putLocked(i.k, i.it, now)
+	}
 }
 
 // StoreNegative caches an NXDOMAIN (for every type of name) or a NODATA
@@ -134,7 +170,7 @@ func (c *Cache) StoreNegative(name string, qtype uint16, neg Negative, soa *dns.
 	if soa != nil {
 		s = dns.Copy(soa).(*dns.SOA)
 	}
-	c.put(cacheKey{dns.CanonicalName(name), qtype}, &cacheItem{soa: s, negative: neg, rank: RankAnswer, zone: zone, ttl: ttl})
+	c.put(cacheKey{canonical(name), qtype}, &cacheItem{soa: s, negative: neg, rank: RankAnswer, zone: zone, ttl: ttl})
 }
 
 func (c *Cache) put(k cacheKey, it *cacheItem) {
@@ -142,9 +178,17 @@ func (c *Cache) put(k cacheKey, it *cacheItem) {
 		return
 	}
 	now := c.clock.Now()
-	it.storedAt = now
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.putLocked(k, it, now)
+}
+
+// putLocked is put with c.mu held.
+func (c *Cache) putLocked(k cacheKey, it *cacheItem, now time.Time) {
+	if it.ttl == 0 {
+		return
+	}
+	it.storedAt = now
 	if old, ok := c.items[k]; ok && old.rank > it.rank && !old.expired(now) {
 		return
 	}
@@ -159,7 +203,26 @@ func (it *cacheItem) expired(now time.Time) bool {
 // (qtype 0 looks up a cached NXDOMAIN) if its rank is at least minRank. An
 // expired item is removed and reported once as CacheExpired.
 func (c *Cache) Lookup(name string, qtype uint16, minRank Rank) (Entry, CacheState) {
-	k := cacheKey{dns.CanonicalName(name), qtype}
+	it, e, state := c.get(name, qtype, minRank)
+	if state != CacheHit {
+		return Entry{}, state
+	}
+	e.RRs = copyRRs(it.rrs)
+	for _, rr := range e.RRs {
+		rr.Header().Ttl = e.TTL
+	}
+	if it.soa != nil {
+		e.SOA = dns.Copy(it.soa).(*dns.SOA)
+		e.SOA.Hdr.Ttl = min(e.SOA.Hdr.Ttl, e.TTL)
+	}
+	return e, CacheHit
+}
+
+// get is Lookup without the copies: the live item and the Entry's
+// fields other than RRs and SOA. An item's records are never changed once
+// stored, so they may be read without the lock.
+func (c *Cache) get(name string, qtype uint16, minRank Rank) (*cacheItem, Entry, CacheState) {
+	k := cacheKey{canonical(name), qtype}
 	now := c.clock.Now()
 	c.mu.Lock()
 	it, ok := c.items[k]
@@ -167,30 +230,100 @@ func (c *Cache) Lookup(name string, qtype uint16, minRank Rank) (Entry, CacheSta
 		delete(c.items, k)
 		c.mu.Unlock()
 		if it.rank < minRank {
-			return Entry{}, CacheMiss
+			return nil, Entry{}, CacheMiss
 		}
-		return Entry{}, CacheExpired
+		return nil, Entry{}, CacheExpired
 	}
-	c.mu.Unlock()
 	if !ok || it.rank < minRank {
-		return Entry{}, CacheMiss
+		c.mu.Unlock()
+		return nil, Entry{}, CacheMiss
 	}
 	left := it.ttl - uint32(now.Sub(it.storedAt)/time.Second)
 	e := Entry{Negative: it.negative, Rank: it.rank, Zone: it.zone, TTL: left, Original: it.ttl, Security: it.security}
-	e.RRs = copyRRs(it.rrs)
-	for _, rr := range e.RRs {
-		rr.Header().Ttl = left
-	}
-	if it.soa != nil {
-		e.SOA = dns.Copy(it.soa).(*dns.SOA)
-		e.SOA.Hdr.Ttl = min(e.SOA.Hdr.Ttl, left)
-	}
-	return e, CacheHit
+	c.mu.Unlock()
+	return it, e, CacheHit
 }
 
+// peek returns the cached records of name and qtype as Lookup finds them,
+// but not copied and with their TTLs as stored: for reading only.
+func (c *Cache) peek(name string, qtype uint16, minRank Rank) ([]dns.RR, CacheState) {
+	it, _, state := c.get(name, qtype, minRank)
+	if state != CacheHit {
+		return nil, state
+	}
+	return it.rrs, CacheHit
+}
+
+// copyRRs returns deep copies of rrs, as dns.Copy makes them. The records
+// of the types delegations are made of (NS, A, AAAA) are copied into one
+// array per type, and their addresses into one array of bytes, instead of
+// one allocation per record and address.
 func copyRRs(rrs []dns.RR) []dns.RR {
 	out := make([]dns.RR, len(rrs))
+	var nNS, nA, nAAAA, ipA, ipAAAA int
+	for _, rr := range rrs {
+		switch v := rr.(type) {
+		case *dns.NS:
+			nNS++
+		case *dns.A:
+			nA++
+			ipA += len(v.A)
+		case *dns.AAAA:
+			nAAAA++
+			ipAAAA += len(v.AAAA)
+		}
+	}
+	var (
+		nss   []dns.NS
+		as    []dns.A
+		aaaas []dns.AAAA
+		ips   []byte
+	)
+	if nNS > 1 {
+		nss = make([]dns.NS, 0, nNS)
+	}
+	nIP := 0
+	if nA > 1 {
+		as = make([]dns.A, 0, nA)
+		nIP += ipA
+	}
+	if nAAAA > 1 {
+		aaaas = make([]dns.AAAA, 0, nAAAA)
+		nIP += ipAAAA
+	}
+	if nIP > 0 {
+		ips = make([]byte, nIP)
+	}
+	cloneIP := func(ip net.IP) net.IP {
+		if len(ip) == 0 {
+			return nil // as dns.Copy's clone of an empty slice
+		}
+		c := ips[:len(ip):len(ip)]
+		copy(c, ip)
+		ips = ips[len(ip):]
+		return c
+	}
 	for i, rr := range rrs {
+		switch v := rr.(type) {
+		case *dns.NS:
+			if nss != nil {
+				nss = append(nss, dns.NS{Hdr: v.Hdr, Ns: v.Ns})
+				out[i] = &nss[len(nss)-1]
+				continue
+			}
+		case *dns.A:
+			if as != nil {
+				as = append(as, dns.A{Hdr: v.Hdr, A: cloneIP(v.A)})
+				out[i] = &as[len(as)-1]
+				continue
+			}
+		case *dns.AAAA:
+			if aaaas != nil {
+				aaaas = append(aaaas, dns.AAAA{Hdr: v.Hdr, AAAA: cloneIP(v.AAAA)})
+				out[i] = &aaaas[len(aaaas)-1]
+				continue
+			}
+		}
 		out[i] = dns.Copy(rr)
 	}
 	return out
@@ -220,6 +353,46 @@ func (c *Cache) claim(key string) (release func(), wait <-chan struct{}) {
 		c.flightMu.Unlock()
 		close(ch)
 	}, nil
+}
+
+// cutKey names a question about a zone cut: the zone asked and the
+// delegation hoped for.
+type cutKey struct{ zone, child string }
+
+// cutFlight is a claimed question about a zone cut; the zero cutFlight is
+// none.
+type cutFlight struct {
+	c   *Cache
+	key cutKey
+	ch  chan struct{}
+}
+
+// claimCut is claim for a question about a zone cut, with a key that is
+// not built by concatenation and a release that is no closure: it is made
+// at every step of every resolution.
+func (c *Cache) claimCut(key cutKey) (claimed cutFlight, wait <-chan struct{}) {
+	c.flightMu.Lock()
+	defer c.flightMu.Unlock()
+	if ch, ok := c.cutFlights[key]; ok {
+		return cutFlight{}, ch
+	}
+	if c.cutFlights == nil {
+		c.cutFlights = map[cutKey]chan struct{}{}
+	}
+	ch := make(chan struct{})
+	c.cutFlights[key] = ch
+	return cutFlight{c, key, ch}, nil
+}
+
+// release ends a claim made by claimCut, if f is one.
+func (f cutFlight) release() {
+	if f.c == nil {
+		return
+	}
+	f.c.flightMu.Lock()
+	delete(f.c.cutFlights, f.key)
+	f.c.flightMu.Unlock()
+	close(f.ch)
 }
 
 type zoneSecItem struct {
@@ -259,7 +432,7 @@ func (c *Cache) storeZoneSecurity(zs zoneSec, ttl uint32) {
 // setVerdict records the DNSSEC verdict of the cached data of name and
 // qtype (typeNXDomain for an NXDOMAIN), stored just before.
 func (c *Cache) setVerdict(name string, qtype uint16, v Verdict) {
-	k := cacheKey{dns.CanonicalName(name), qtype}
+	k := cacheKey{canonical(name), qtype}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if it, ok := c.items[k]; ok {

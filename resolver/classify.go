@@ -1,11 +1,12 @@
 package resolver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -84,7 +85,7 @@ type Response struct {
 func Classify(query, reply *dns.Msg, zone string) Response {
 	r := Response{Rcode: reply.Rcode, AA: reply.Authoritative, TC: reply.Truncated}
 	r.Size = reply.Len()
-	zone = dns.CanonicalName(zone)
+	zone = canonical(zone)
 	if !Matches(query, reply) {
 		r.Kind, r.BadReply = KindError, true
 		r.Detail = "reply does not match the query (ID, QR flag or question)"
@@ -95,21 +96,25 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 		return r
 	}
 	q := query.Question[0]
-	qname := dns.CanonicalName(q.Name)
-	inZone := func(rr dns.RR) bool { return InDomain(zone, dns.CanonicalName(rr.Header().Name)) }
+	qname := canonical(q.Name)
+	inZone := func(rr dns.RR) bool { return InDomain(zone, canonical(rr.Header().Name)) }
 
 	// A CNAME chain may run on into another zone the server also serves
 	// (RFC 1034 §4.3.2): those answer records are not used — the resolver
 	// asks that zone's servers itself — but they are no attempt at
 	// poisoning either, so they are not counted as ignored.
-	chainNames := map[string]bool{}
+	var chainNames map[string]bool // nil (reads as empty) without a chain
 	if raw, _ := followChain(reply.Answer, qname, q.Qtype); len(raw) > 0 {
+		chainNames = make(map[string]bool, len(raw))
 		for _, rr := range raw {
-			chainNames[dns.CanonicalName(rr.(*dns.CNAME).Target)] = true
+			chainNames[canonical(rr.(*dns.CNAME).Target)] = true
 		}
 	}
-	// Split every section by bailiwick once.
-	var answer, authority, additional []dns.RR
+	// Split every section by bailiwick once, into one backing array: each
+	// section's records fit in its own part of it.
+	na, nn := len(reply.Answer), len(reply.Ns)
+	all := make([]dns.RR, 0, na+nn+len(reply.Extra))
+	answer, authority, additional := all[0:0:na], all[na:na:na+nn], all[na+nn:na+nn]
 	for _, sec := range []struct {
 		in  []dns.RR
 		out *[]dns.RR
@@ -121,11 +126,14 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 			switch {
 			case inZone(rr):
 				*sec.out = append(*sec.out, rr)
-			case sec.out == &answer && chainNames[dns.CanonicalName(rr.Header().Name)]:
+			case sec.out == &answer && chainNames[canonical(rr.Header().Name)]:
 				r.Beyond = append(r.Beyond, rr)
 			default:
 				r.Ignored = append(r.Ignored, rr)
 			}
+		}
+		if len(*sec.out) == 0 {
+			*sec.out = nil // as when nothing was appended
 		}
 	}
 	r.Authority = authority
@@ -148,8 +156,11 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 	// Answer section: the records for qname, or a CNAME chain from it.
 	chain, final := followChain(answer, qname, q.Qtype)
 	for _, rr := range answer {
-		if dns.CanonicalName(rr.Header().Name) == final && (rr.Header().Rrtype == q.Qtype || q.Qtype == dns.TypeANY) {
+		if canonical(rr.Header().Name) == final && (rr.Header().Rrtype == q.Qtype || q.Qtype == dns.TypeANY) {
 			if final == qname {
+				if r.Answer == nil {
+					r.Answer = make([]dns.RR, 0, len(answer))
+				}
 				r.Answer = append(r.Answer, rr)
 			} else {
 				chain = append(chain, rr)
@@ -170,7 +181,7 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 			return r
 		}
 		r.Kind, r.Answer = KindCNAME, chain
-		r.Target = dns.CanonicalName(chain[0].(*dns.CNAME).Target)
+		r.Target = canonical(chain[0].(*dns.CNAME).Target)
 		return r
 	}
 
@@ -193,8 +204,11 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 	// Not authoritative, no answer: a referral, or lame. An upward referral's
 	// NS records are outside the bailiwick by definition, so look at them all.
 	var ns []*dns.NS
-	for _, rr := range reply.Ns {
+	for i, rr := range reply.Ns {
 		if v, ok := rr.(*dns.NS); ok {
+			if ns == nil {
+				ns = make([]*dns.NS, 0, len(reply.Ns)-i)
+			}
 			ns = append(ns, v)
 		}
 	}
@@ -202,7 +216,7 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 		r.Kind, r.Detail = KindLame, "not authoritative, and neither an answer nor a referral"
 		return r
 	}
-	child := dns.CanonicalName(ns[0].Hdr.Name)
+	child := canonical(ns[0].Hdr.Name)
 	switch {
 	case child == zone:
 		r.Kind, r.Detail = KindLame, fmt.Sprintf("upward referral to %s itself: the server does not serve it", zone)
@@ -218,31 +232,47 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 		return r
 	}
 	r.Kind, r.Referral = KindReferral, child
-	names := map[string]bool{}
+	r.NS = make([]*dns.NS, 0, len(ns))
 	for _, v := range ns {
-		if dns.CanonicalName(v.Hdr.Name) == child {
+		if canonical(v.Hdr.Name) == child {
 			r.NS = append(r.NS, v)
-			names[dns.CanonicalName(v.Ns)] = true
 		}
 	}
-	sort.SliceStable(r.NS, func(i, j int) bool { return dns.CanonicalName(r.NS[i].Ns) < dns.CanonicalName(r.NS[j].Ns) })
+	slices.SortStableFunc(r.NS, func(a, b *dns.NS) int { return strings.Compare(canonical(a.Ns), canonical(b.Ns)) })
+	// The NS names, to pick the glue: searched in place while they are few.
+	var names map[string]bool
+	if len(r.NS) > 16 {
+		names = make(map[string]bool, len(r.NS))
+		for _, v := range r.NS {
+			names[canonical(v.Ns)] = true
+		}
+	}
+	isNS := func(name string) bool {
+		if names != nil {
+			return names[name]
+		}
+		return slices.ContainsFunc(r.NS, func(v *dns.NS) bool { return canonical(v.Ns) == name })
+	}
 	for _, rr := range additional {
 		t := rr.Header().Rrtype
-		if (t == dns.TypeA || t == dns.TypeAAAA) && names[dns.CanonicalName(rr.Header().Name)] {
+		if (t == dns.TypeA || t == dns.TypeAAAA) && isNS(canonical(rr.Header().Name)) {
+			if r.Glue == nil {
+				r.Glue = make([]dns.RR, 0, len(additional))
+			}
 			r.Glue = append(r.Glue, rr)
 		}
 	}
 	// Servers order the additional section as they like: sort the glue so
 	// that the same delegation always reads the same.
-	sort.SliceStable(r.Glue, func(i, j int) bool {
-		a, b := r.Glue[i].Header(), r.Glue[j].Header()
-		if ca, cb := dns.CanonicalName(a.Name), dns.CanonicalName(b.Name); ca != cb {
-			return ca < cb
+	slices.SortStableFunc(r.Glue, func(x, y dns.RR) int {
+		a, b := x.Header(), y.Header()
+		if ca, cb := canonical(a.Name), canonical(b.Name); ca != cb {
+			return strings.Compare(ca, cb)
 		}
 		if a.Rrtype != b.Rrtype {
-			return a.Rrtype < b.Rrtype
+			return cmp.Compare(a.Rrtype, b.Rrtype)
 		}
-		return r.Glue[i].String() < r.Glue[j].String()
+		return strings.Compare(x.String(), y.String())
 	})
 	return r
 }
@@ -255,11 +285,11 @@ func followChain(answer []dns.RR, qname string, qtype uint16) ([]dns.RR, string)
 	}
 	var chain []dns.RR
 	name := qname
-	seen := map[string]bool{name: true}
+	var seen map[string]bool // made at the first CNAME: most answers have none
 	for {
 		var next *dns.CNAME
 		for _, rr := range answer {
-			if c, ok := rr.(*dns.CNAME); ok && dns.CanonicalName(c.Hdr.Name) == name {
+			if c, ok := rr.(*dns.CNAME); ok && canonical(c.Hdr.Name) == name {
 				next = c
 				break
 			}
@@ -267,8 +297,11 @@ func followChain(answer []dns.RR, qname string, qtype uint16) ([]dns.RR, string)
 		if next == nil {
 			return chain, name
 		}
+		if seen == nil {
+			seen = map[string]bool{name: true}
+		}
 		chain = append(chain, next)
-		name = dns.CanonicalName(next.Target)
+		name = canonical(next.Target)
 		if seen[name] {
 			return chain, name
 		}
@@ -280,7 +313,7 @@ func followChain(answer []dns.RR, qname string, qtype uint16) ([]dns.RR, string)
 // an ancestor of it.
 func findSOA(authority []dns.RR, qname string) *dns.SOA {
 	for _, rr := range authority {
-		if s, ok := rr.(*dns.SOA); ok && InDomain(dns.CanonicalName(s.Hdr.Name), qname) {
+		if s, ok := rr.(*dns.SOA); ok && InDomain(canonical(s.Hdr.Name), qname) {
 			return s
 		}
 	}

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"encoding/binary"
 	"net/netip"
 	"sync"
 	"time"
@@ -15,16 +16,37 @@ import (
 // asked by every resolution, are paced the same as any other. It reads
 // the wall clock: pacing is about real time on a real network.
 func RateLimited(t Transport, qps float64) *RateLimiter {
-	return &RateLimiter{t: t, gap: time.Duration(float64(time.Second) / qps), next: map[netip.Addr]time.Time{}}
+	l := &RateLimiter{t: t, gap: time.Duration(float64(time.Second) / qps)}
+	for i := range l.shards {
+		l.shards[i].next = map[netip.Addr]time.Time{}
+	}
+	return l
 }
 
 // RateLimiter is a Transport that paces queries per server address; make
 // one with RateLimited.
 type RateLimiter struct {
-	t    Transport
-	gap  time.Duration
+	t   Transport
+	gap time.Duration
+	// The addresses are spread over shards, each with its own lock, so
+	// that the goroutines of an audit asking different servers do not
+	// wait for each other.
+	shards [limiterShards]limiterShard
+}
+
+const limiterShards = 64
+
+type limiterShard struct {
 	mu   sync.Mutex
 	next map[netip.Addr]time.Time // the earliest time of the next query to each address
+	_    [64]byte                 // keeps shards' locks off each other's cache lines
+}
+
+// shard returns the shard of address a.
+func (l *RateLimiter) shard(a netip.Addr) *limiterShard {
+	b := a.As16()
+	h := (binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])) * 0x9e3779b97f4a7c15
+	return &l.shards[h>>(64-6)] // the top 6 bits: limiterShards is 64
 }
 
 // Exchange waits for the server's next slot, then asks it.
@@ -47,13 +69,15 @@ func (l *RateLimiter) ExchangeTimeout(ctx context.Context, proto string, server 
 // wait blocks until server may be sent another query.
 func (l *RateLimiter) wait(ctx context.Context, server netip.AddrPort) error {
 	now := time.Now()
-	l.mu.Lock()
-	at := l.next[server.Addr()]
+	a := server.Addr()
+	sh := l.shard(a)
+	sh.mu.Lock()
+	at := sh.next[a]
 	if at.Before(now) {
 		at = now
 	}
-	l.next[server.Addr()] = at.Add(l.gap)
-	l.mu.Unlock()
+	sh.next[a] = at.Add(l.gap)
+	sh.mu.Unlock()
 	if wait := at.Sub(now); wait > 0 {
 		timer := time.NewTimer(wait)
 		select {

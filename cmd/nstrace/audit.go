@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,9 +166,14 @@ func runAudit(c *cli.Context, e *env) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Each worker's own child of the command's context: every
+			// resolution makes its deadline under it, and under one
+			// shared parent they all took the same lock.
+			ctx, cancel := context.WithCancel(c.Context)
+			defer cancel()
 			for d := range jobs {
 				t0 := time.Now()
-				t := trace.CheckZone(c.Context, r, d, opts)
+				t := trace.CheckZone(ctx, r, d, opts)
 				if c.Context.Err() != nil {
 					continue // cancelled half-way: not written, --resume does it again
 				}

@@ -68,7 +68,19 @@ type NetTransport struct {
 	// done.
 	ReuseUDP bool
 
-	idle sync.Map // netip.AddrPort -> chan *net.UDPConn: answered sockets, ready again
+	idle sync.Map // netip.AddrPort -> chan *udpSock: answered sockets, ready again
+}
+
+// udpSock is a UDP socket connected to one server, with the read deadline
+// it was last given.
+type udpSock struct {
+	*net.UDPConn
+	deadline time.Time
+}
+
+func (u *udpSock) setDeadline(t time.Time) {
+	u.SetDeadline(t)
+	u.deadline = t
 }
 
 // maxIdlePerServer is how many answered UDP sockets are kept per server
@@ -79,7 +91,7 @@ const maxIdlePerServer = 32
 // Close closes the sockets kept for reuse.
 func (t *NetTransport) Close() error {
 	t.idle.Range(func(k, v any) bool {
-		for ch := v.(chan *net.UDPConn); ; {
+		for ch := v.(chan *udpSock); ; {
 			select {
 			case c := <-ch:
 				c.Close()
@@ -94,10 +106,10 @@ func (t *NetTransport) Close() error {
 }
 
 // takeUDP returns a kept socket connected to server, or nil.
-func (t *NetTransport) takeUDP(server netip.AddrPort) net.Conn {
+func (t *NetTransport) takeUDP(server netip.AddrPort) *udpSock {
 	if v, ok := t.idle.Load(server); ok {
 		select {
-		case c := <-v.(chan *net.UDPConn):
+		case c := <-v.(chan *udpSock):
 			return c
 		default:
 		}
@@ -106,20 +118,15 @@ func (t *NetTransport) takeUDP(server netip.AddrPort) net.Conn {
 }
 
 // keepUDP keeps an answered socket for the next query to server, or
-// closes it when enough are kept.
-func (t *NetTransport) keepUDP(server netip.AddrPort, conn net.Conn) {
-	c, ok := conn.(*net.UDPConn)
-	if !ok {
-		conn.Close()
-		return
-	}
-	// The old deadline stays: the next exchange sets its own.
+// closes it when enough are kept. Its deadline stays: the next exchange
+// sets its own, or keeps that one while it is within the new query's.
+func (t *NetTransport) keepUDP(server netip.AddrPort, c *udpSock) {
 	v, ok := t.idle.Load(server)
 	if !ok { // the first time only: a channel made per call was a garbage per query
-		v, _ = t.idle.LoadOrStore(server, make(chan *net.UDPConn, maxIdlePerServer))
+		v, _ = t.idle.LoadOrStore(server, make(chan *udpSock, maxIdlePerServer))
 	}
 	select {
-	case v.(chan *net.UDPConn) <- c:
+	case v.(chan *udpSock) <- c:
 	default:
 		c.Close()
 	}
@@ -148,25 +155,70 @@ func (t *NetTransport) ExchangeTimeout(ctx context.Context, proto string, server
 
 // exchange is Exchange with an extra deadline (zero: none but ctx's).
 func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.AddrPort, query *dns.Msg, deadline time.Time) (*dns.Msg, time.Duration, error) {
-	if proto != UDP && proto != TCP {
-		return nil, 0, fmt.Errorf("unknown transport %q", proto)
-	}
 	start := time.Now()
-	var conn net.Conn
-	if proto == UDP && t.ReuseUDP {
+	if dl, ok := ctx.Deadline(); ok && (deadline.IsZero() || dl.Before(deadline)) {
+		deadline = dl
+	}
+	switch proto {
+	case UDP:
+		return t.exchangeUDP(ctx, start, server, query, deadline)
+	case TCP:
+		return t.exchangeTCP(ctx, start, server, query, deadline)
+	}
+	return nil, 0, fmt.Errorf("unknown transport %q", proto)
+}
+
+func (t *NetTransport) exchangeTCP(ctx context.Context, start time.Time, server netip.AddrPort, query *dns.Msg, deadline time.Time) (*dns.Msg, time.Duration, error) {
+	conn, err := t.Dialer.DialContext(ctx, TCP, server.String())
+	if err != nil {
+		return nil, time.Since(start), err
+	}
+	defer conn.Close()
+	if !deadline.IsZero() {
+		conn.SetDeadline(deadline)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	co := &dns.Conn{Conn: conn}
+	if err := co.WriteMsg(query); err != nil {
+		return nil, time.Since(start), err
+	}
+	reply, err := co.ReadMsg()
+	rtt := time.Since(start)
+	switch {
+	case err != nil && reply == nil && !errors.Is(err, dns.ErrShortRead):
+		return nil, rtt, ctxErr(ctx, err)
+	case err != nil:
+		return nil, rtt, fmt.Errorf("%w: %v", ErrBadResponse, err)
+	case !Matches(query, reply):
+		return nil, rtt, fmt.Errorf("%w: reply ID or question does not match the query", ErrBadResponse)
+	}
+	return reply, rtt, nil
+}
+
+// exchangeUDP: rather than arming a callback on ctx for every query (an
+// audit sends tens of thousands a second, all under one context), a
+// context that can be cancelled is looked at whenever a read has waited
+// cancelPoll; the socket's own deadline is the query's.
+func (t *NetTransport) exchangeUDP(ctx context.Context, start time.Time, server netip.AddrPort, query *dns.Msg, deadline time.Time) (*dns.Msg, time.Duration, error) {
+	var conn *udpSock
+	if t.ReuseUDP {
 		conn = t.takeUDP(server)
 	}
 	reused := conn != nil
 	if conn == nil {
-		var err error
-		if conn, err = t.Dialer.DialContext(ctx, proto, server.String()); err != nil {
+		c, err := t.Dialer.DialContext(ctx, UDP, server.String())
+		if err != nil {
 			return nil, time.Since(start), err
 		}
+		uc, ok := c.(*net.UDPConn)
+		if !ok { // a Dialer with a Control or a custom resolver still gives one; be safe
+			c.Close()
+			return nil, time.Since(start), fmt.Errorf("dialing %s over UDP gave a %T", server, c)
+		}
+		conn = &udpSock{UDPConn: uc}
 	}
-	keep := false // set when an answered UDP socket may serve again
-	if dl, ok := ctx.Deadline(); ok && (deadline.IsZero() || dl.Before(deadline)) {
-		deadline = dl
-	}
+	keep := false // set when an answered socket may serve again
 	defer func() {
 		if keep && t.ReuseUDP {
 			t.keepUDP(server, conn)
@@ -174,43 +226,22 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 		}
 		conn.Close()
 	}()
-	if proto == TCP {
-		if !deadline.IsZero() {
-			conn.SetDeadline(deadline)
-		}
-		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-		defer stop()
-		co := &dns.Conn{Conn: conn}
-		if err := co.WriteMsg(query); err != nil {
-			return nil, time.Since(start), err
-		}
-		reply, err := co.ReadMsg()
-		rtt := time.Since(start)
-		switch {
-		case err != nil && reply == nil && !errors.Is(err, dns.ErrShortRead):
-			return nil, rtt, ctxErr(ctx, err)
-		case err != nil:
-			return nil, rtt, fmt.Errorf("%w: %v", ErrBadResponse, err)
-		case !Matches(query, reply):
-			return nil, rtt, fmt.Errorf("%w: reply ID or question does not match the query", ErrBadResponse)
-		}
-		return reply, rtt, nil
-	}
-	// UDP: rather than arming a callback on ctx for every query (an audit
-	// sends tens of thousands a second, all under one context), a context
-	// that can be cancelled is looked at whenever a read has waited
-	// cancelPoll; the socket's own deadline is the query's.
 	poll := ctx.Done() != nil
-	readDeadline := func() time.Time {
+	readDeadline := func(now time.Time) time.Time {
 		if poll {
-			if p := time.Now().Add(cancelPoll); deadline.IsZero() || p.Before(deadline) {
+			if p := now.Add(cancelPoll); deadline.IsZero() || p.Before(deadline) {
 				return p
 			}
 		}
 		return deadline
 	}
-	if dl := readDeadline(); !dl.IsZero() || reused {
-		conn.SetDeadline(dl) // zero on a kept socket: no old deadline either
+	switch dl := readDeadline(start); {
+	case reused && poll && conn.deadline.Sub(start) > cancelPoll/2 && (deadline.IsZero() || !conn.deadline.After(deadline)):
+		// A kept socket's deadline, from its last query, is at least half a
+		// poll away and within this query's: the read loop below extends
+		// it as it goes, so setting a new one (a timer change) can wait.
+	case !dl.IsZero() || reused:
+		conn.setDeadline(dl) // zero on a kept socket: no old deadline either
 	}
 	bufp := udpBuffers.Get().(*[]byte)
 	defer udpBuffers.Put(bufp)
@@ -226,10 +257,11 @@ func (t *NetTransport) exchange(ctx context.Context, proto string, server netip.
 	for {
 		n, err := conn.Read(buf)
 		rtt := time.Since(start)
-		if err != nil && poll && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil &&
-			(deadline.IsZero() || time.Now().Before(deadline)) {
-			conn.SetDeadline(readDeadline()) // only the poll's time is up
-			continue
+		if err != nil && poll && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+			if now := time.Now(); deadline.IsZero() || now.Before(deadline) {
+				conn.setDeadline(readDeadline(now)) // only the poll's time is up
+				continue
+			}
 		}
 		if err != nil {
 			err = ctxErr(ctx, err)

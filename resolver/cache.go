@@ -98,6 +98,10 @@ type Cache struct {
 	cutFlights map[cutKey]chan struct{} // the same for questions about zone cuts
 }
 
+// Now is the time on the cache's clock: what its entries' TTLs count
+// down against.
+func (c *Cache) Now() time.Time { return c.clock.Now() }
+
 // NewCache returns an empty cache reading time from clock.
 func NewCache(clock Clock) *Cache {
 	return &Cache{clock: clock, items: map[cacheKey]*cacheItem{}, zones: map[string]*zoneSecItem{}}

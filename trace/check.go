@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 
@@ -22,6 +24,9 @@ func CheckZone(ctx context.Context, r *resolver.Resolver, name string, opts Opti
 	name = canonicalName(name)
 	t := runUndiagnosed(ctx, r, name, dns.TypeSOA, opts)
 	zone, parent, ok := zoneOf(t)
+	if !ok {
+		zone, parent, ok = cachedZoneOf(r, t)
+	}
 	if !ok {
 		t.Findings = Diagnose(t)
 		return t // the trace never reached the zone: its findings say why
@@ -144,9 +149,7 @@ func (ck *checker) targets(names []string) []resolver.Target {
 			ck.c.LookupsSkipped++ // too many NS names to look them all up: glue, if any, is used as it is
 		} else if !isAddressName(n) && !ck.looked(n) {
 			for _, typ := range ck.families() {
-				l, queries := resolveRecorded(ck.ctx, ck.r, n, typ)
-				prefix := "L" + strconv.Itoa(len(ck.c.Lookups)+1) + "."
-				renumber(&l, prefix)
+				l, queries := ck.lookup(n, typ, "L"+strconv.Itoa(len(ck.c.Lookups)+1)+".")
 				ck.c.Lookups = append(ck.c.Lookups, l)
 				ck.t.Queries += queries
 				for _, r := range l.Outcome.Records {
@@ -171,6 +174,104 @@ func (ck *checker) targets(names []string) []resolver.Target {
 	}
 	return out
 }
+
+// lookup resolves an NS name's addresses from the root, its steps
+// numbered under prefix, and returns the recorded resolution and the
+// queries it sent; with Options.Lookups, a lookup that the cache answered
+// wholly may come from another check's.
+func (ck *checker) lookup(name string, qtype uint16, prefix string) (Resolution, int) {
+	m, cache := ck.opts.Lookups, ck.r.Cache
+	if m == nil || cache == nil {
+		l, queries := resolveRecorded(ck.ctx, ck.r, name, qtype)
+		renumber(&l, prefix)
+		return l, queries
+	}
+	key := lookupKey{name, qtype, prefix}
+	if l, ok := m.get(key, cache.Now()); ok {
+		return l, 0
+	}
+	l, queries := resolveRecorded(ck.ctx, ck.r, name, qtype)
+	renumber(&l, prefix)
+	m.put(key, l, queries, cache.Now())
+	return l, queries
+}
+
+// LookupMemo holds the lookups of NS names that a check made without a
+// query, all from the cache, for the next checks to take as they are, for
+// at most LookupMemoFor. An audit checks thousands of zones served by the
+// same few hundred name servers: their lookups, answered by the cache,
+// were a tenth of its work. What a check records is the same either way
+// but for the TTLs left, which may be up to LookupMemoFor older; only the
+// resolver cache decides what is asked, so the queries sent do not
+// change. A LookupMemo is safe for concurrent use; its lookups are shared
+// between traces and must not be changed.
+type LookupMemo struct {
+	mu sync.RWMutex
+	m  map[lookupKey]memoLookup
+}
+
+// LookupMemoFor is how long a LookupMemo keeps a lookup, on the cache's
+// clock.
+const LookupMemoFor = time.Second
+
+type lookupKey struct {
+	name   string
+	qtype  uint16
+	prefix string // the step numbers are part of the recorded lookup
+}
+
+type memoLookup struct {
+	l     Resolution
+	until time.Time
+}
+
+// NewLookupMemo returns an empty LookupMemo.
+func NewLookupMemo() *LookupMemo { return &LookupMemo{m: map[lookupKey]memoLookup{}} }
+
+func (m *LookupMemo) get(k lookupKey, now time.Time) (Resolution, bool) {
+	m.mu.RLock()
+	e, ok := m.m[k]
+	m.mu.RUnlock()
+	if !ok || !now.Before(e.until) {
+		return Resolution{}, false
+	}
+	return e.l, true
+}
+
+// put keeps l if the cache answered it wholly (no query), with an outcome
+// that is an answer of records that outlive the memo, or a negative one.
+// A failed lookup (Ctrl-C, a broken cache entry) is never kept.
+func (m *LookupMemo) put(k lookupKey, l Resolution, queries int, now time.Time) {
+	if queries != 0 {
+		return
+	}
+	switch l.Outcome.Status {
+	case "answer", "nxdomain", "nodata":
+	default:
+		return
+	}
+	for _, r := range l.Outcome.Records {
+		if time.Duration(r.TTL)*time.Second <= LookupMemoFor {
+			return
+		}
+	}
+	m.mu.Lock()
+	if len(m.m) >= maxMemoLookups { // stale ones go first; a full memo starts again
+		for k, e := range m.m {
+			if !now.Before(e.until) {
+				delete(m.m, k)
+			}
+		}
+		if len(m.m) >= maxMemoLookups {
+			clear(m.m)
+		}
+	}
+	m.m[k] = memoLookup{l, now.Add(LookupMemoFor)}
+	m.mu.Unlock()
+}
+
+// maxMemoLookups bounds a LookupMemo.
+const maxMemoLookups = 1 << 16
 
 func (ck *checker) looked(name string) bool {
 	for _, l := range ck.c.Lookups {
@@ -234,6 +335,23 @@ func zoneOf(t *Trace) (zone, parent string, ok bool) {
 		return zone, "", true
 	}
 	return zone, "", false
+}
+
+// cachedZoneOf finds the zone of a trace that the cache answered in one
+// step (the same name checked again with a shared cache): that step's
+// zone, whose parent is the closest enclosing zone with servers in the
+// cache, or the root.
+func cachedZoneOf(r *resolver.Resolver, t *Trace) (zone, parent string, ok bool) {
+	if len(t.Steps) != 1 || t.Steps[0].Cache.State != "hit" || t.Steps[0].Kind == "referral" || t.Steps[0].Zone == "" || t.Steps[0].Zone == "." {
+		return "", "", false
+	}
+	zone = t.Steps[0].Zone
+	for i, end := dns.NextLabel(zone, 0); !end; i, end = dns.NextLabel(zone, i) {
+		if p := zone[i:]; len(r.Servers(p)) > 0 {
+			return zone, p, true
+		}
+	}
+	return zone, ".", true
 }
 
 // renumber prefixes every step ID of r (and of its side resolutions).

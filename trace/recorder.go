@@ -503,6 +503,9 @@ type Options struct {
 	// --expect-ns): the check compares the live delegation and the zone's
 	// own NS records with it, and asks the expected servers for the SOA.
 	ExpectNS []string
+	// Lookups, when set, shares the check's lookups of NS names between
+	// the checks that use it (nstrace audit); nil: none are shared.
+	Lookups *LookupMemo
 }
 
 // Run resolves name/qtype with r (its cache, transport and limits; its

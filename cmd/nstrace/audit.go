@@ -136,7 +136,7 @@ func runAudit(c *cli.Context, e *env) error {
 	todo := slices.DeleteFunc(domains, func(d string) bool { return done[d] })
 
 	r := newResolver(net, cfg)
-	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
+	opts := trace.Options{Tool: "nstrace " + version, Network: net.label, Lookups: trace.NewLookupMemo()}
 	defer auditGC()()
 	if path := c.String("cpuprofile"); path != "" {
 		f, err := os.Create(path)

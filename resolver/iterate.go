@@ -339,6 +339,9 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 		// A resolution sharing this cache may be asking these servers for
 		// the same delegation right now: wait for it, then take the
 		// delegation from the cache instead of asking again.
+		if testHookBeforeClaim != nil {
+			testHookBeforeClaim(ns.zone, sent.name)
+		}
 		claimed, wait := rn.claim(ns.zone, sent.name)
 		if wait != nil {
 			select {
@@ -352,6 +355,17 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 				}
 				continue
 			}
+		} else if next, step, ok := rn.cachedDelegation(res, ns.zone, sent, q); ok {
+			// Another resolution stored this delegation after this one
+			// looked in the cache and before it claimed the cut (its
+			// claim was over): take it from the cache rather than ask
+			// the same servers the same question again.
+			claimed.release()
+			ns = next
+			if validating {
+				rn.validateCut(ctx, step, ns.zone, depth, stack)
+			}
+			continue
 		}
 		// Step 3: ask the servers.
 		st := rn.ask(ctx, res, ns, sent, q, depth, stack, func(resp Response) CacheState {
@@ -461,6 +475,10 @@ func (rn *run) claim(zone, name string) (claimed cutFlight, wait <-chan struct{}
 	}
 	return rn.cache.claimCut(cutKey{zone, child})
 }
+
+// testHookBeforeClaim, set by tests only, is called before a resolution
+// claims a zone cut, after it looked in the cache.
+var testHookBeforeClaim func(zone, name string)
 
 // cachedDelegation looks, after waiting for another resolution, for the
 // delegation one label below zone on the way to sent.name: if the cache

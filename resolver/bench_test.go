@@ -281,28 +281,37 @@ var helperNames = []string{"", ".", "com.", "com", "Example.COM.", "www.example.
 	".a.", `a\.b.c.`, `a\\.b.`, `a\\\.b.`, `x.y\.`, `x.y\\.`, "xn--bcher-kva.example.", "b\xc3\xbccher.example.", "bad\xff.example.",
 	"a.b.c.d.e.f.g.", `\065.com.`, "-.com.", "a . b.", "*.example.com.", "a.\\", "\\.", "\\"}
 
+// nameHelpersDisagree says how canonical, ancestors and ancestor differ
+// on name from the dns functions they replace; "" when they agree.
+func nameHelpersDisagree(name string) string {
+	if got, want := canonical(name), dns.CanonicalName(name); got != want {
+		return fmt.Sprintf("canonical(%q) = %q, dns.CanonicalName says %q", name, got, want)
+	}
+	labels := dns.SplitDomainName(name)
+	var want []string
+	for i := len(labels) - 1; i >= 0; i-- {
+		want = append(want, dns.Fqdn(strings.Join(labels[i:], ".")))
+	}
+	if got := ancestors(name, nil); !slices.Equal(got, want) {
+		return fmt.Sprintf("ancestors(%q) = %q, want %q", name, got, want)
+	}
+	for n := 1; n <= len(labels)+1; n++ {
+		got, ok := ancestor(name, n)
+		want, wantOK := "", false
+		if n < len(labels) {
+			want, wantOK = dns.Fqdn(strings.Join(labels[len(labels)-n:], ".")), true
+		}
+		if got != want || ok != wantOK {
+			return fmt.Sprintf("ancestor(%q, %d) = %q, %v; want %q, %v", name, n, got, ok, want, wantOK)
+		}
+	}
+	return ""
+}
+
 func TestNameHelpersAgree(t *testing.T) {
 	for _, name := range helperNames {
-		if got, want := canonical(name), dns.CanonicalName(name); got != want {
-			t.Errorf("canonical(%q) = %q, dns.CanonicalName says %q", name, got, want)
-		}
-		labels := dns.SplitDomainName(name)
-		var want []string
-		for i := len(labels) - 1; i >= 0; i-- {
-			want = append(want, dns.Fqdn(strings.Join(labels[i:], ".")))
-		}
-		if got := ancestors(name, nil); !slices.Equal(got, want) {
-			t.Errorf("ancestors(%q) = %q, want %q", name, got, want)
-		}
-		for n := 1; n <= len(labels)+1; n++ {
-			got, ok := ancestor(name, n)
-			want, wantOK := "", false
-			if n < len(labels) {
-				want, wantOK = dns.Fqdn(strings.Join(labels[len(labels)-n:], ".")), true
-			}
-			if got != want || ok != wantOK {
-				t.Errorf("ancestor(%q, %d) = %q, %v; want %q, %v", name, n, got, ok, want, wantOK)
-			}
+		if why := nameHelpersDisagree(name); why != "" {
+			t.Error(why)
 		}
 	}
 }
@@ -312,26 +321,8 @@ func FuzzNameHelpers(f *testing.F) {
 		f.Add(name)
 	}
 	f.Fuzz(func(t *testing.T, name string) {
-		if got, want := canonical(name), dns.CanonicalName(name); got != want {
-			t.Fatalf("canonical(%q) = %q, dns.CanonicalName says %q", name, got, want)
-		}
-		labels := dns.SplitDomainName(name)
-		var want []string
-		for i := len(labels) - 1; i >= 0; i-- {
-			want = append(want, dns.Fqdn(strings.Join(labels[i:], ".")))
-		}
-		if got := ancestors(name, nil); !slices.Equal(got, want) {
-			t.Fatalf("ancestors(%q) = %q, want %q", name, got, want)
-		}
-		for n := 1; n <= len(labels)+1; n++ {
-			got, ok := ancestor(name, n)
-			want, wantOK := "", false
-			if n < len(labels) {
-				want, wantOK = dns.Fqdn(strings.Join(labels[len(labels)-n:], ".")), true
-			}
-			if got != want || ok != wantOK {
-				t.Fatalf("ancestor(%q, %d) = %q, %v; want %q, %v", name, n, got, ok, want, wantOK)
-			}
+		if why := nameHelpersDisagree(name); why != "" {
+			t.Fatal(why)
 		}
 	})
 }

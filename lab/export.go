@@ -178,7 +178,14 @@ func zoneText(z *zone, s *server) string {
 		fmt.Fprintf(&b, " (variant %s)", z.variant)
 	}
 	fmt.Fprintf(&b, " as served by %s, exported from the nstrace lab (from %s).\n", s.name, z.file)
-	fmt.Fprintf(&b, "$ORIGIN %s\n", z.name)
+	writeZoneBody(&b, z)
+	return b.String()
+}
+
+// writeZoneBody writes what follows a zone file's header: $ORIGIN, the
+// SOA, then every other record, fully qualified.
+func writeZoneBody(b *strings.Builder, z *zone) {
+	fmt.Fprintf(b, "$ORIGIN %s\n", z.name)
 	b.WriteString(z.soa.String() + "\n")
 	for _, rr := range z.records() {
 		if rr.Header().Rrtype == dns.TypeSOA {
@@ -186,7 +193,6 @@ func zoneText(z *zone, s *server) string {
 		}
 		b.WriteString(rr.String() + "\n")
 	}
-	return b.String()
 }
 
 // zoneFileName is the file name of a zone in an exported server directory.

@@ -194,14 +194,7 @@ func exportLevel(name string, addrs []netip.Addr, zones []*zone, root string, po
 func levelZoneText(z *zone, level string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "; zone %s as served by the %s level, exported from the nstrace lab (from %s).\n", refString(z.name, z.variant), level, z.file)
-	fmt.Fprintf(&b, "$ORIGIN %s\n", z.name)
-	b.WriteString(z.soa.String() + "\n")
-	for _, rr := range z.records() {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			continue
-		}
-		b.WriteString(rr.String() + "\n")
-	}
+	writeZoneBody(&b, z)
 	return b.String()
 }
 

@@ -172,20 +172,11 @@ func newHTMLView(t *Trace) *htmlView {
 	v.DNSSEC = o.DNSSEC != nil
 	hv := &htmlSteps{t: t, marks: marks}
 	v.Steps = hv.resolution(t.Resolution)
-	counts := map[string]int{}
 	for _, f := range t.Findings {
-		counts[f.Severity]++
 		sym, _ := severitySymbol(f.Severity)
-		where := f.Zone
-		if f.Server != "" {
-			where += " · " + f.Server
-		}
-		if f.Address != "" {
-			where += " " + f.Address
-		}
-		v.Findings = append(v.Findings, htmlFinding{Finding: f, Symbol: sym, Where: where, FixAt: fixPlace[f.FixAt]})
+		v.Findings = append(v.Findings, htmlFinding{Finding: f, Symbol: sym, Where: findingWhere(f, " · "), FixAt: fixPlace[f.FixAt]})
 	}
-	v.Counts = fmt.Sprintf("%d errors, %d warnings, %d notes", counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
+	v.Counts = findingCounts(t.Findings)
 	if c := t.Check; c != nil {
 		hc := &htmlCheck{Zone: c.Zone, Summary: strings.TrimPrefix(checkSummary(c), "· ")}
 		for _, l := range c.Lookups {

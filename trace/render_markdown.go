@@ -152,11 +152,7 @@ func mdFindings(b *strings.Builder, fs []Finding) {
 		b.WriteString("\n**Findings:** none: every server asked answered as it should\n")
 		return
 	}
-	counts := map[string]int{}
-	for _, f := range fs {
-		counts[f.Severity]++
-	}
-	fmt.Fprintf(b, "\n**Findings:** %d errors, %d warnings, %d notes\n\n", counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
+	fmt.Fprintf(b, "\n**Findings:** %s\n\n", findingCounts(fs))
 	b.WriteString("| | Code | Zone | Server | Steps | What is wrong | Fix |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
 	for _, f := range fs {

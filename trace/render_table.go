@@ -541,11 +541,7 @@ func writeFindings(w io.Writer, fs []Finding, p Painter) error {
 		fmt.Fprintf(w, "%s %s\n", p.Paint(ANSIBold, "Findings:"), p.Paint(ANSIGreen, "none: every server asked answered as it should"))
 		return nil
 	}
-	counts := map[string]int{}
-	for _, f := range fs {
-		counts[f.Severity]++
-	}
-	fmt.Fprintf(w, "\n%s %d errors, %d warnings, %d notes\n", p.Paint(ANSIBold, "Findings:"), counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
+	fmt.Fprintf(w, "\n%s %s\n", p.Paint(ANSIBold, "Findings:"), findingCounts(fs))
 	table := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNormal),

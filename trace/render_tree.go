@@ -274,21 +274,10 @@ func writeFindingList(w io.Writer, fs []Finding, p Painter) error {
 	if len(fs) == 0 {
 		fmt.Fprintf(&b, "%s %s\n", p.Paint(ANSIBold, "Findings:"), p.Paint(ANSIGreen, "none: every server asked answered as it should"))
 	} else {
-		counts := map[string]int{}
-		for _, f := range fs {
-			counts[f.Severity]++
-		}
-		fmt.Fprintf(&b, "\n%s %d errors, %d warnings, %d notes\n", p.Paint(ANSIBold, "Findings:"), counts[SeverityError], counts[SeverityWarning], counts[SeverityInfo])
+		fmt.Fprintf(&b, "\n%s %s\n", p.Paint(ANSIBold, "Findings:"), findingCounts(fs))
 		for _, f := range fs {
 			sym, col := severitySymbol(f.Severity)
-			where := f.Zone
-			if f.Server != "" {
-				where += "  " + f.Server
-			}
-			if f.Address != "" {
-				where += " " + f.Address
-			}
-			fmt.Fprintf(&b, "\n  %s %s  %s%s\n", p.Paint(col, sym), p.Paint(ANSIBold+col, f.Code), where, p.Paint(ANSIDim, evidenceSteps(f)))
+			fmt.Fprintf(&b, "\n  %s %s  %s%s\n", p.Paint(col, sym), p.Paint(ANSIBold+col, f.Code), findingWhere(f, "  "), p.Paint(ANSIDim, evidenceSteps(f)))
 			for _, l := range wrapWords(f.Explanation, explainWidth-6) {
 				fmt.Fprintf(&b, "      %s\n", l)
 			}
@@ -302,6 +291,36 @@ func writeFindingList(w io.Writer, fs []Finding, p Painter) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// findingCounts says how many findings of each severity fs holds:
+// "2 errors, 1 warnings, 0 notes".
+func findingCounts(fs []Finding) string {
+	var errs, warns, notes int
+	for _, f := range fs {
+		switch f.Severity {
+		case SeverityError:
+			errs++
+		case SeverityWarning:
+			warns++
+		case SeverityInfo:
+			notes++
+		}
+	}
+	return fmt.Sprintf("%d errors, %d warnings, %d notes", errs, warns, notes)
+}
+
+// findingWhere is a finding's zone, then sep and its server and the
+// server's address, when it has them.
+func findingWhere(f Finding, sep string) string {
+	where := f.Zone
+	if f.Server != "" {
+		where += sep + f.Server
+	}
+	if f.Address != "" {
+		where += " " + f.Address
+	}
+	return where
 }
 
 // severitySymbol is the mark and colour of a severity.

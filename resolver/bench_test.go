@@ -154,25 +154,13 @@ func benchWorld(b testing.TB, zones int) (*benchNet, *Hints, []benchZone) {
 	return n, h, all
 }
 
-// benchObserver keeps every event, as the trace recorder does.
-type benchObserver struct {
-	mu     sync.Mutex
-	events []Event
-}
-
-func (o *benchObserver) Observe(e Event) {
-	o.mu.Lock()
-	o.events = append(o.events, e)
-	o.mu.Unlock()
-}
-
 // auditDomain does what the delegation check (trace.CheckZone) does with
 // the resolver for one zone: its SOA from the root, the addresses of its NS
 // names, then the SOA and the NS records at every server.
 func auditDomain(ctx context.Context, r *Resolver, z benchZone) error {
 	with := func() *Resolver {
 		rr := *r
-		rr.Observer = &benchObserver{}
+		rr.Observer = &eventLog{}
 		return &rr
 	}
 	if res := with().Resolve(ctx, z.apex, dns.TypeSOA); res.Status != StatusAnswer {

@@ -15,6 +15,13 @@ import (
 // with what reply returns: a list of datagrams to send back, in order.
 func udpServer(t *testing.T, reply func(q *dns.Msg) [][]byte) netip.AddrPort {
 	t.Helper()
+	return udpServerFrom(t, func(q *dns.Msg, _ net.Addr) [][]byte { return reply(q) })
+}
+
+// udpServerFrom is udpServer whose reply also sees where the query came
+// from.
+func udpServerFrom(t *testing.T, reply func(q *dns.Msg, from net.Addr) [][]byte) netip.AddrPort {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Skipf("SKIP: cannot listen on 127.0.0.1 (needs a loopback interface): %v", err)
@@ -31,7 +38,7 @@ func udpServer(t *testing.T, reply func(q *dns.Msg) [][]byte) netip.AddrPort {
 			if q.Unpack(buf[:n]) != nil {
 				continue
 			}
-			for _, d := range reply(q) {
+			for _, d := range reply(q, from) {
 				pc.WriteTo(d, from)
 			}
 		}
@@ -155,31 +162,14 @@ func TestNetTransportCancel(t *testing.T) {
 // next query to the same server (same source port); without it, every
 // query has a fresh socket. Close closes the kept ones.
 func TestNetTransportReuseUDP(t *testing.T) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Skipf("SKIP: cannot listen on 127.0.0.1: %v", err)
-	}
-	defer pc.Close()
 	ports := make(chan string, 16)
-	go func() {
-		buf := make([]byte, 65535)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			q := new(dns.Msg)
-			if q.Unpack(buf[:n]) != nil {
-				continue
-			}
-			ports <- from.String()
-			m := new(dns.Msg)
-			m.SetReply(q)
-			b, _ := m.Pack()
-			pc.WriteTo(b, from)
-		}
-	}()
-	addr := netip.MustParseAddrPort(pc.LocalAddr().String())
+	addr := udpServerFrom(t, func(q *dns.Msg, from net.Addr) [][]byte {
+		ports <- from.String()
+		m := new(dns.Msg)
+		m.SetReply(q)
+		b, _ := m.Pack()
+		return [][]byte{b}
+	})
 	for _, reuse := range []bool{false, true} {
 		tr := &NetTransport{ReuseUDP: reuse}
 		var seen []string

@@ -20,20 +20,6 @@ import (
 	"github.com/nstrace/nstrace/trace"
 )
 
-func labResolver(b *testing.B) *resolver.Resolver {
-	w, err := lab.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	hints, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg := resolver.DefaultConfig()
-	cfg.IPv6 = false
-	return &resolver.Resolver{Transport: lab.NewNetwork(w), Config: cfg, Hints: hints}
-}
-
 // BenchmarkLabTraceCold traces mydomain.com on the in-memory lab with an
 // empty cache each time: 3 zone cuts, 7 queries, recorded and rendered as
 // JSON.
@@ -163,15 +149,8 @@ func BenchmarkLabCheckWarmDelegations(b *testing.B) {
 // trust: the DS and DNSKEY fetches and every signature checked.
 func benchmarkSecure(b *testing.B, dnssec bool) {
 	r := labResolver(b)
-	w, _ := lab.Default()
 	if dnssec {
-		r.Config.DNSSEC = true
-		r.Config.TrustAnchor = &resolver.TrustAnchor{Zone: "."}
-		for _, rr := range w.TrustAnchor() {
-			if ds, ok := rr.(*dns.DS); ok {
-				r.Config.TrustAnchor.DS = append(r.Config.TrustAnchor.DS, ds)
-			}
-		}
+		validating(b, r)
 	}
 	b.ReportAllocs()
 	var queries int

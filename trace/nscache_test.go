@@ -2,7 +2,6 @@ package trace_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -16,17 +15,8 @@ import (
 // cached, www.mydomain.com is still resolved through mydomain.com's
 // servers, not taken for a zone without servers.
 func TestNegativeNSIsNoZoneCut(t *testing.T) {
-	w, err := lab.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hints, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := resolver.DefaultConfig()
-	cfg.IPv6 = false
-	r := &resolver.Resolver{Transport: lab.NewNetwork(w), Config: cfg, Hints: hints, Cache: resolver.NewCache(resolver.NewManualClock(lab.Epoch))}
+	r := labResolver(t)
+	r.Cache = resolver.NewCache(resolver.NewManualClock(lab.Epoch))
 	if tr := trace.Run(context.Background(), r, "www.mydomain.com.", dns.TypeNS, trace.Options{}); tr.Outcome.Status != "nodata" {
 		t.Fatalf("www.mydomain.com NS: %s, want nodata", tr.Outcome.Status)
 	}

@@ -45,26 +45,10 @@ func goldenBase(name string) string {
 func labTrace(t testing.TB, name string) *trace.Trace {
 	t.Helper()
 	name, dnssec := strings.CutSuffix(name, "+dnssec")
-	w, err := lab.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hints, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := resolver.DefaultConfig()
-	cfg.IPv6 = false
-	r := &resolver.Resolver{Transport: lab.NewNetwork(w), Config: cfg, Hints: hints,
-		Cache: resolver.NewCache(resolver.NewManualClock(time.Unix(1_700_000_000, 0)))}
+	r := labResolver(t)
+	r.Cache = resolver.NewCache(resolver.NewManualClock(time.Unix(1_700_000_000, 0)))
 	if dnssec {
-		r.Config.DNSSEC = true
-		r.Config.TrustAnchor = &resolver.TrustAnchor{Zone: "."}
-		for _, rr := range w.TrustAnchor() {
-			if ds, ok := rr.(*dns.DS); ok {
-				r.Config.TrustAnchor.DS = append(r.Config.TrustAnchor.DS, ds)
-			}
-		}
+		validating(t, r)
 		r.Cache = resolver.NewCache(resolver.NewManualClock(lab.Epoch))
 	}
 	return trace.Run(context.Background(), r, name, dns.TypeA, trace.Options{Tool: "nstrace test", Network: "lab"})

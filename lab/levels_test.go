@@ -180,19 +180,14 @@ func TestNSDLevelsMatchNetwork(t *testing.T) {
 					t.Errorf("%s %s: lab: %v", s.name, nq, err)
 					continue
 				}
-				var got *dns.Msg
-				for range 3 {
-					if got, _, err = c.Exchange(q, target); err == nil {
-						break
-					}
-				}
+				got, err := askNSD(c, q, target)
 				if err != nil {
 					t.Errorf("%s %s: NSD: %v", s.name, nq, err)
 					continue
 				}
 				nsdAdditionalForNS(s, want)
 				if why := cnameGoesOn(levelZones[levelOf(s)], want); why != "" {
-					if missing := subtract(fullRRs(want.Answer), fullRRs(got.Answer)); len(missing) > 0 || got.Rcode != want.Rcode || got.Authoritative != want.Authoritative {
+					if missing, ok := extendsLab(got, want); !ok {
 						t.Errorf("%s %s: NSD (%s) does not extend the lab's answer: missing %q; got %v", s.name, nq, why, missing, got)
 					}
 					ext++

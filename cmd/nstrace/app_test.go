@@ -94,6 +94,7 @@ func TestUsageErrors(t *testing.T) {
 		{"lab world: no world.conf", []string{"trace", "--lab-world", dir, "x.com"}, "--lab-world"},
 		{"audit: missing file", []string{"audit", "--lab", filepath.Join(dir, "nope")}, "no such file"},
 		{"audit: a directory", []string{"audit", "--lab", dir}, "is a directory"},
+		{"check: --expect-ns-file a directory", []string{"check", "--lab", "--expect-ns-file", dir, "mydomain.com"}, "--expect-ns-file: " + dir + " is a directory"},
 		{"audit: binary junk", []string{"audit", "--lab", binHints}, "not a text file of domains"},
 		{"audit: bad shard", []string{"audit", "--lab", "--shard", "3/3", emptyHints}, "--shard"},
 		{"audit: zero concurrency", []string{"audit", "--lab", "--concurrency", "0", emptyHints}, "--concurrency"},

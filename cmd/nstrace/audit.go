@@ -245,14 +245,11 @@ func readDomains(path string, stdin io.Reader) (domains, bad []string, err error
 	var r io.Reader = stdin
 	name := "stdin"
 	if path != "-" {
-		f, err := os.Open(path)
+		f, err := openList(path, "", "domains")
 		if err != nil {
-			return nil, nil, usageError("%v", err)
+			return nil, nil, err
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			return nil, nil, usageError("%s is a directory, not a list of domains", path)
-		}
 		r, name = f, path
 	}
 	seen := map[string]bool{}

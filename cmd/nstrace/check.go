@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -134,9 +133,9 @@ func expectedNS(c *cli.Context) ([]string, error) {
 		}
 	}
 	if path := c.String("expect-ns-file"); c.IsSet("expect-ns-file") {
-		f, err := os.Open(path)
+		f, err := openList(path, "--expect-ns-file: ", "nameservers")
 		if err != nil {
-			return nil, usageError("--expect-ns-file: %v", err)
+			return nil, err
 		}
 		defer f.Close()
 		var bad error

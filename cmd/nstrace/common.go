@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,6 +191,21 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// openList opens a list file of WHAT for readList, or gives a usage error
+// that starts with flag ("--names: ", or "" for an argument): it cannot be
+// opened, or it is a directory.
+func openList(path, flag, what string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageError("%s%v", flag, err)
+	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return nil, usageError("%s%s is a directory, not a list of %s", flag, path, what)
+	}
+	return f, nil
 }
 
 // readList reads a list file of WHAT (domains, names, nameservers): one

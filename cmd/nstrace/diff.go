@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -327,14 +326,11 @@ func runDiff(c *cli.Context, e *env) error {
 // dot, or ending in the zone's name) or relative to the zone ("@" is the
 // apex). Bad lines come back as notes with their line numbers.
 func readZoneNames(path, zone string) (names, notes []string, err error) {
-	f, err := os.Open(path)
+	f, err := openList(path, "--names: ", "names")
 	if err != nil {
-		return nil, nil, usageError("--names: %v", err)
+		return nil, nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, nil, usageError("--names: %s is a directory, not a list of names", path)
-	}
 	err = readList(f, path, "names", func(line int, text string) bool {
 		name, err := zoneName(text, zone)
 		switch {

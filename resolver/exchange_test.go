@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,5 +261,49 @@ func TestNetTransportSlowReplyUnderCancellableContext(t *testing.T) {
 	_, _, err := tr.ExchangeTimeout(ctx, UDP, silent, newQuery("a.example.", dns.TypeA), 3*cancelPoll)
 	if k, _ := ClassifyError(err); k != KindTimeout || time.Since(start) < 3*cancelPoll {
 		t.Errorf("silent server: %v (%v) after %v, want a timeout after %v", k, err, time.Since(start), 3*cancelPoll)
+	}
+}
+
+// TestNetTransportKeptSocketDeadline: a kept socket goes on with the read
+// deadline its last query left (a poll away, within the new query's), and
+// the read loop extends it: a reply that comes after that old deadline is
+// still received, and a silent server still times out at the new query's
+// own deadline, neither at the old one nor later.
+func TestNetTransportKeptSocketDeadline(t *testing.T) {
+	var n atomic.Int32
+	addr := udpServer(t, func(q *dns.Msg) [][]byte {
+		switch n.Add(1) {
+		case 1: // at once
+		case 2:
+			time.Sleep(3 * cancelPoll)
+		default:
+			return nil // silent
+		}
+		r := new(dns.Msg)
+		r.SetReply(q)
+		wire, _ := r.Pack()
+		return [][]byte{wire}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr := &NetTransport{ReuseUDP: true}
+	defer tr.Close()
+	ask := func(timeout time.Duration) (time.Duration, error) {
+		start := time.Now()
+		_, _, err := tr.ExchangeTimeout(ctx, UDP, addr, newQuery("a.example.", dns.TypeA), timeout)
+		return time.Since(start), err
+	}
+	if _, err := ask(10 * cancelPoll); err != nil {
+		t.Fatal(err)
+	}
+	if took, err := ask(10 * cancelPoll); err != nil || took < 3*cancelPoll {
+		t.Errorf("a reply later than the kept socket's deadline: %v after %v; want it after %v", err, took, 3*cancelPoll)
+	}
+	took, err := ask(2 * cancelPoll)
+	if k, _ := ClassifyError(err); k != KindTimeout || took < 2*cancelPoll || took > 8*cancelPoll {
+		t.Errorf("silent server on a kept socket: %v (%v) after %v; want a timeout after %v", k, err, took, 2*cancelPoll)
+	}
+	if n.Load() != 3 {
+		t.Errorf("the server got %d queries, want 3", n.Load())
 	}
 }

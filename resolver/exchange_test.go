@@ -47,6 +47,15 @@ func udpServerFrom(t *testing.T, reply func(q *dns.Msg, from net.Addr) [][]byte)
 	return netip.MustParseAddrPort(pc.LocalAddr().String())
 }
 
+// emptyReply is a server's reply to q with no records, as its only
+// datagram.
+func emptyReply(q *dns.Msg) [][]byte {
+	r := new(dns.Msg)
+	r.SetReply(q)
+	wire, _ := r.Pack()
+	return [][]byte{wire}
+}
+
 func packed(t *testing.T, m *dns.Msg) []byte {
 	b, err := m.Pack()
 	if err != nil {
@@ -166,10 +175,7 @@ func TestNetTransportReuseUDP(t *testing.T) {
 	ports := make(chan string, 16)
 	addr := udpServerFrom(t, func(q *dns.Msg, from net.Addr) [][]byte {
 		ports <- from.String()
-		m := new(dns.Msg)
-		m.SetReply(q)
-		b, _ := m.Pack()
-		return [][]byte{b}
+		return emptyReply(q)
 	})
 	for _, reuse := range []bool{false, true} {
 		tr := &NetTransport{ReuseUDP: reuse}
@@ -222,12 +228,7 @@ func TestExchangeTimeout(t *testing.T) {
 		t.Errorf("silent server: %v (%v), want timeout", k, err)
 	}
 
-	answering := udpServer(t, func(q *dns.Msg) [][]byte {
-		r := new(dns.Msg)
-		r.SetReply(q)
-		wire, _ := r.Pack()
-		return [][]byte{wire}
-	})
+	answering := udpServer(t, emptyReply)
 	l := RateLimited(&tr, 4) // 250 ms between two queries to one address
 	for i := range 2 {
 		// the second waits 250 ms for its turn: longer than its timeout
@@ -244,10 +245,7 @@ func TestExchangeTimeout(t *testing.T) {
 func TestNetTransportSlowReplyUnderCancellableContext(t *testing.T) {
 	slow := udpServer(t, func(q *dns.Msg) [][]byte {
 		time.Sleep(3 * cancelPoll)
-		r := new(dns.Msg)
-		r.SetReply(q)
-		wire, _ := r.Pack()
-		return [][]byte{wire}
+		return emptyReply(q)
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -279,10 +277,7 @@ func TestNetTransportKeptSocketDeadline(t *testing.T) {
 		default:
 			return nil // silent
 		}
-		r := new(dns.Msg)
-		r.SetReply(q)
-		wire, _ := r.Pack()
-		return [][]byte{wire}
+		return emptyReply(q)
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

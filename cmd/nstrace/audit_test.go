@@ -191,3 +191,30 @@ func TestAuditGC(t *testing.T) {
 		t.Errorf("memory limit after the audit: %d, want it restored to %d", got, limit)
 	}
 }
+
+// TestAuditProfiles: the hidden --cpuprofile and --memprofile flags write
+// profiles (gzipped protocol buffers, as go tool pprof reads them), and a
+// profile that cannot be written is a usage error before any domain.
+func TestAuditProfiles(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "domains.txt")
+	os.WriteFile(list, []byte("mydomain.com\nlame.com\n"), 0o644)
+	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
+	run(t, "audit", "--lab", "--no-progress", "--cpuprofile", cpu, "--memprofile", mem, "--out", filepath.Join(dir, "out.jsonl"), list)
+	for _, p := range []string{cpu, mem} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+			t.Errorf("%s: %d bytes, not a gzipped profile", filepath.Base(p), len(b))
+		}
+	}
+	for _, flag := range []string{"--cpuprofile", "--memprofile"} {
+		var so, se strings.Builder
+		code := Run(context.Background(), []string{"nstrace", "audit", "--lab", flag, filepath.Join(dir, "no", "such", "dir"), list}, &so, &se)
+		if code != ExitUsage || !strings.Contains(se.String(), flag+":") {
+			t.Errorf("%s into a missing directory: exit %d, stderr %q; want %d and a line naming the flag", flag, code, se.String(), ExitUsage)
+		}
+	}
+}

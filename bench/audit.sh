@@ -344,6 +344,16 @@ BEGIN {
 	row("  to the " L[2] " level", "%d", nl2, ul2)
 	row("  to the " L[3] " level", "%d", nl3, ul3)
 	if (L[4] != "") row("  to the " L[4] " level", "%d", nl4, ul4)
+	# What the target of half of Unbound'"'"'s rate asks of nstrace: the run is
+	# CPU-bound (the "if all busy" row), so the rate is the CPUs divided
+	# by the CPU of every process per domain.
+	if (udps > 0 && nq > 0) {
+		budget = cpus * 1e6 / (0.5 * udps)
+		others = (nnsd + ncli) * 1e6 / n
+		printf "\nhalf of Unbound'"'"'s rate leaves %.0f CPU us per domain for all processes;\n", budget
+		printf "NSD and the client take %.0f of them at %.2f queries per domain,\n", others, nq / n
+		printf "so nstrace would have %.1f CPU us per upstream query (it used %.1f)\n", (budget - others) / (nq / n), ncpu * 1e6 / nq
+	}
 }'
 echo
 echo "per run (domains/s, upstream queries, CPU s, peak RSS KB, failures, UDP drops, queries per level: $levels_line, NSD CPU s, dnsperf CPU s):"

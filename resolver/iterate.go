@@ -348,19 +348,13 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 			case <-wait:
 			case <-ctx.Done():
 			}
-			if next, step, ok := rn.cachedDelegation(res, ns.zone, sent, q); ok {
-				ns = next
-				if validating {
-					rn.validateCut(ctx, step, ns.zone, depth, stack)
-				}
-				continue
-			}
-		} else if next, step, ok := rn.cachedDelegation(res, ns.zone, sent, q); ok {
-			// Another resolution stored this delegation after this one
-			// looked in the cache and before it claimed the cut (its
-			// claim was over): take it from the cache rather than ask
-			// the same servers the same question again.
-			claimed.release()
+		}
+		// The delegation may be in the cache now: stored by the resolution
+		// waited for, or by one whose claim was over after this one looked
+		// in the cache and before it claimed the cut. Take it from the
+		// cache rather than ask the same servers the same question again.
+		if next, step, ok := rn.cachedDelegation(res, ns.zone, sent, q); ok {
+			claimed.release() // nothing when this one waited: it claimed nothing
 			ns = next
 			if validating {
 				rn.validateCut(ctx, step, ns.zone, depth, stack)
@@ -469,25 +463,29 @@ func (rn *run) storeReferral(zone string, resp Response) {
 // about name, keyed by the delegation it may lead to (the name one label
 // below zone); see Cache.claim.
 func (rn *run) claim(zone, name string) (claimed cutFlight, wait <-chan struct{}) {
-	child, ok := nextLabel(name, dns.CountLabel(zone)+1)
-	if !ok {
-		child = name
+	return rn.cache.claimCut(cutKey{zone, cutChild(zone, name)})
+}
+
+// cutChild is the delegation a question about name to zone's servers may
+// lead to: the name one label below zone on the way to name, or name
+// itself when it is no deeper.
+func cutChild(zone, name string) string {
+	if child, ok := nextLabel(name, dns.CountLabel(zone)+1); ok {
+		return child
 	}
-	return rn.cache.claimCut(cutKey{zone, child})
+	return name
 }
 
 // testHookBeforeClaim, set by tests only, is called before a resolution
 // claims a zone cut, after it looked in the cache.
 var testHookBeforeClaim func(zone, name string)
 
-// cachedDelegation looks, after waiting for another resolution, for the
-// delegation one label below zone on the way to sent.name: if the cache
-// has it now, it is reported as a cache-hit step and its servers returned.
+// cachedDelegation looks, once the cut is claimed or another resolution's
+// claim was waited for, for the delegation one label below zone on the way
+// to sent.name: if the cache has it now, it is reported as a cache-hit step
+// and its servers returned.
 func (rn *run) cachedDelegation(res int, zone string, sent, q question) (servers, int, bool) {
-	child, ok := nextLabel(sent.name, dns.CountLabel(zone)+1)
-	if !ok {
-		child = sent.name
-	}
+	child := cutChild(zone, sent.name)
 	if q.qtype == dns.TypeDS && child == q.name {
 		return servers{}, 0, false
 	}

@@ -332,7 +332,7 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 			if qzone != ns.zone {
 				qzone, qlabels = ns.zone, dns.CountLabel(ns.zone)+1
 			}
-			if next, ok := nextLabel(q.name, qlabels); ok {
+			if next, ok := ancestor(q.name, qlabels); ok {
 				sent = question{next, dns.TypeA}
 			}
 		}
@@ -470,7 +470,7 @@ func (rn *run) claim(zone, name string) (claimed cutFlight, wait <-chan struct{}
 // lead to: the name one label below zone on the way to name, or name
 // itself when it is no deeper.
 func cutChild(zone, name string) string {
-	if child, ok := nextLabel(name, dns.CountLabel(zone)+1); ok {
+	if child, ok := ancestor(name, dns.CountLabel(zone)+1); ok {
 		return child
 	}
 	return name
@@ -519,12 +519,6 @@ func cachedReferral(zone string, e Entry) (Response, servers) {
 // maxMinimise caps the minimised questions of one resolution; after it,
 // the full name is sent (RFC 9156 §2.3 MAX_MINIMISE_COUNT).
 const maxMinimise = 10
-
-// nextLabel returns the ancestor of name with labels labels, if that is
-// shorter than name.
-func nextLabel(name string, labels int) (string, bool) {
-	return ancestor(name, labels)
-}
 
 // fromCache is step 1: an answer, a CNAME or a negative answer from the
 // cache ends (or redirects) the resolution without asking anyone.

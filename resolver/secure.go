@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"slices"
 	"time"
 
 	"github.com/miekg/dns"
@@ -129,10 +128,7 @@ func (rn *run) checkZone(ctx context.Context, zone string, step, depth int, stac
 	ps, _ := rn.keysFor(ctx, parent, step, depth, stack)
 	if ps.v.State != SecuritySecure {
 		zs.v = Verdict{State: ps.v.State, Reason: inheritedReason(ps)}
-		zs.from = ps.zone
-		if ps.from != "" {
-			zs.from = ps.from
-		}
+		zs.from = ps.origin()
 		return zs, negativeKeysTTL
 	}
 	ds := rn.fetch(ctx, question{zone, dns.TypeDS}, step, depth, stack)
@@ -174,12 +170,18 @@ func (rn *run) fetch(ctx context.Context, q question, step, depth int, stack []q
 	return rn.resolve(ctx, q, step, PurposeDNSSEC, depth+1, nil, stack)
 }
 
+// origin is the zone where zs's state was reached: the zone it inherits
+// the state from, or its own.
+func (zs zoneSec) origin() string {
+	if zs.from != "" {
+		return zs.from
+	}
+	return zs.zone
+}
+
 // inheritedReason says why a zone below ps has ps's state.
 func inheritedReason(ps zoneSec) string {
-	from := ps.zone
-	if ps.from != "" {
-		from = ps.from
-	}
+	from := ps.origin()
 	switch ps.v.State {
 	case SecurityInsecure:
 		return fmt.Sprintf("below the unsigned delegation of %s: nothing here can be validated", from)
@@ -228,24 +230,17 @@ func (rn *run) validateData(zs zoneSec, q question, resp Response) (what string,
 		}
 		tags = append(tags, sv.KeyTags...)
 	}
-	slices.Sort(tags)
-	tags = slices.Compact(tags)
+	tags = sortedTags(tags)
 	return what, Verdict{State: SecuritySecure, KeyTags: tags,
 		Reason: fmt.Sprintf("the RRSIG by key tag %s of %s verifies, and the chain of trust reaches %s", keyTagList(tags), zs.zone, zs.zone)}, false
 }
 
+// keyTagList is joinTags, with "(none)" for no tag.
 func keyTagList(tags []uint16) string {
-	s := ""
-	for i, t := range tags {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprint(t)
-	}
-	if s == "" {
+	if len(tags) == 0 {
 		return "(none)"
 	}
-	return s
+	return joinTags(tags)
 }
 
 // worse returns the worse of two verdicts: bogus, then indeterminate, then

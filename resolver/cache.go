@@ -93,9 +93,8 @@ type Cache struct {
 	items map[cacheKey]*cacheItem
 	zones map[string]*zoneSecItem // DNSSEC state of zones, by name
 
-	flightMu   sync.Mutex
-	flights    map[string]chan struct{} // questions being asked now, by key
-	cutFlights map[cutKey]chan struct{} // the same for questions about zone cuts
+	flightMu sync.Mutex
+	flights  map[flightKey]chan struct{} // questions being asked now
 }
 
 // Now is the time on the cache's clock: what its entries' TTLs count
@@ -333,68 +332,48 @@ func copyRRs(rrs []dns.RR) []dns.RR {
 	return out
 }
 
-// claim registers that the caller is about to ask a question (key names
-// it: the zone asked and the delegation hoped for). If nobody else is
-// asking it, claim returns a release func to call once the answer is in
-// the cache. If someone is, it returns a channel closed when they are
-// done, so that the caller waits and reads the cache instead of asking
-// again: resolutions that share a cache (nstrace audit) then ask the root
-// and a TLD a given question once, not once per concurrent domain.
-func (c *Cache) claim(key string) (release func(), wait <-chan struct{}) {
-	c.flightMu.Lock()
-	defer c.flightMu.Unlock()
-	if ch, ok := c.flights[key]; ok {
-		return nil, ch
-	}
-	if c.flights == nil {
-		c.flights = map[string]chan struct{}{}
-	}
-	ch := make(chan struct{})
-	c.flights[key] = ch
-	return func() {
-		c.flightMu.Lock()
-		delete(c.flights, key)
-		c.flightMu.Unlock()
-		close(ch)
-	}, nil
-}
+// flightKey names a question: about a zone cut, the zone asked and the
+// delegation hoped for; about a zone's DNSSEC keys, the zone alone (child
+// empty, which the child of a cut never is). It is a struct, not a string
+// built by concatenation: a cut is claimed at every step of every
+// resolution.
+type flightKey struct{ zone, child string }
 
-// cutKey names a question about a zone cut: the zone asked and the
-// delegation hoped for.
-type cutKey struct{ zone, child string }
-
-// cutFlight is a claimed question about a zone cut; the zero cutFlight is
-// none.
-type cutFlight struct {
+// flight is a claimed question; the zero flight is none.
+type flight struct {
 	c   *Cache
-	key cutKey
+	key flightKey
 	ch  chan struct{}
 }
 
-// claimCut is claim for a question about a zone cut, with a key that is
-// not built by concatenation and a release that is no closure: it is made
-// at every step of every resolution.
-func (c *Cache) claimCut(key cutKey) (claimed cutFlight, wait <-chan struct{}) {
+// claim registers that the caller is about to ask the question key names.
+// If nobody else is asking it, claim returns the claimed flight, to
+// release once the answer is in the cache. If someone is, it returns a
+// channel closed when they are done, so that the caller waits and reads
+// the cache instead of asking again: resolutions that share a cache
+// (nstrace audit) then ask the root and a TLD a given question once, not
+// once per concurrent domain.
+func (c *Cache) claim(key flightKey) (claimed flight, wait <-chan struct{}) {
 	c.flightMu.Lock()
 	defer c.flightMu.Unlock()
-	if ch, ok := c.cutFlights[key]; ok {
-		return cutFlight{}, ch
+	if ch, ok := c.flights[key]; ok {
+		return flight{}, ch
 	}
-	if c.cutFlights == nil {
-		c.cutFlights = map[cutKey]chan struct{}{}
+	if c.flights == nil {
+		c.flights = map[flightKey]chan struct{}{}
 	}
 	ch := make(chan struct{})
-	c.cutFlights[key] = ch
-	return cutFlight{c, key, ch}, nil
+	c.flights[key] = ch
+	return flight{c, key, ch}, nil
 }
 
-// release ends a claim made by claimCut, if f is one.
-func (f cutFlight) release() {
+// release ends a claim made by claim, if f is one.
+func (f flight) release() {
 	if f.c == nil {
 		return
 	}
 	f.c.flightMu.Lock()
-	delete(f.c.cutFlights, f.key)
+	delete(f.c.flights, f.key)
 	f.c.flightMu.Unlock()
 	close(f.ch)
 }

@@ -462,8 +462,8 @@ func (rn *run) storeReferral(zone string, resp Response) {
 // claim registers that this resolution is about to ask zone's servers
 // about name, keyed by the delegation it may lead to (the name one label
 // below zone); see Cache.claim.
-func (rn *run) claim(zone, name string) (claimed cutFlight, wait <-chan struct{}) {
-	return rn.cache.claimCut(cutKey{zone, cutChild(zone, name)})
+func (rn *run) claim(zone, name string) (claimed flight, wait <-chan struct{}) {
+	return rn.cache.claim(flightKey{zone, cutChild(zone, name)})
 }
 
 // cutChild is the delegation a question about name to zone's servers may

@@ -77,7 +77,7 @@ func (rn *run) keysFor(ctx context.Context, zone string, step, depth int, stack 
 	}
 	// Concurrent resolutions sharing the cache (an audit) need the same
 	// zones' keys: one fetches, the others wait and read the cache.
-	release, wait := rn.cache.claim("keys " + zone)
+	claimed, wait := rn.cache.claim(flightKey{zone: zone})
 	if wait != nil {
 		select {
 		case <-wait:
@@ -86,9 +86,8 @@ func (rn *run) keysFor(ctx context.Context, zone string, step, depth int, stack 
 		if zs, ok := rn.cache.zoneSecurity(zone); ok {
 			return zs, true
 		}
-	} else {
-		defer release()
 	}
+	defer claimed.release() // nothing when this one waited: it claimed nothing
 	zs, ttl := rn.checkZone(ctx, zone, step, depth, stack)
 	rn.cache.storeZoneSecurity(zs, ttl)
 	return zs, false

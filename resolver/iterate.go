@@ -399,12 +399,7 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 		}
 		switch resp.Kind {
 		case KindAnswer:
-			for _, set := range rrsets(resp.Answer) {
-				rn.cache.Store(set, RankAnswer, ns.zone)
-				if validating {
-					rn.cache.setVerdict(set[0].Header().Name, set[0].Header().Rrtype, sec)
-				}
-			}
+			rn.storeAnswer(resp.Answer, ns.zone, validating, sec)
 			return Outcome{Status: StatusAnswer, Records: resp.Answer, Zone: ns.zone, Sigs: resp.Sigs, Security: sec}
 		case KindNXDomain:
 			rn.cache.StoreNegative(q.name, q.qtype, NXDomain, resp.SOA, resp.NegTTL, ns.zone)
@@ -419,12 +414,7 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 			}
 			return Outcome{Status: StatusNoData, Zone: ns.zone, SOA: resp.SOA, Authority: resp.Authority, Security: sec}
 		case KindCNAME:
-			for _, set := range rrsets(resp.Answer) {
-				rn.cache.Store(set, RankAnswer, ns.zone)
-				if validating {
-					rn.cache.setVerdict(set[0].Header().Name, set[0].Header().Rrtype, sec)
-				}
-			}
+			rn.storeAnswer(resp.Answer, ns.zone, validating, sec)
 			out := rn.followCNAME(ctx, q, st.id, resp.Answer[0], depth, cnames, stack)
 			if validating && out.Status != StatusServFail { // a failure has no data to be secure
 				out.Security = worse(sec, out.Security)
@@ -445,6 +435,18 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 				}
 			}
 			ns = next
+		}
+	}
+}
+
+// storeAnswer caches the RRsets of an answer (or of a CNAME chain),
+// learned from a server of zone, each with the step's DNSSEC verdict when
+// the resolution validates.
+func (rn *run) storeAnswer(rrs []dns.RR, zone string, validating bool, sec Verdict) {
+	for _, set := range rrsets(rrs) {
+		rn.cache.Store(set, RankAnswer, zone)
+		if validating {
+			rn.cache.setVerdict(set[0].Header().Name, set[0].Header().Rrtype, sec)
 		}
 	}
 }

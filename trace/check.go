@@ -181,18 +181,18 @@ func (ck *checker) targets(names []string) []resolver.Target {
 // wholly may come from another check's.
 func (ck *checker) lookup(name string, qtype uint16, prefix string) (Resolution, int) {
 	m, cache := ck.opts.Lookups, ck.r.Cache
-	if m == nil || cache == nil {
-		l, queries := resolveRecorded(ck.ctx, ck.r, name, qtype)
-		renumber(&l, prefix)
-		return l, queries
-	}
+	memo := m != nil && cache != nil // the memo goes by the cache's clock
 	key := lookupKey{name, qtype, prefix}
-	if l, ok := m.get(key, cache.Now()); ok {
-		return l, 0
+	if memo {
+		if l, ok := m.get(key, cache.Now()); ok {
+			return l, 0
+		}
 	}
 	l, queries := resolveRecorded(ck.ctx, ck.r, name, qtype)
 	renumber(&l, prefix)
-	m.put(key, l, queries, cache.Now())
+	if memo {
+		m.put(key, l, queries, cache.Now())
+	}
 	return l, queries
 }
 

@@ -145,9 +145,12 @@ func (ck *checker) targets(names []string) []resolver.Target {
 	}
 	ck.c.Lookups = slices.Grow(ck.c.Lookups, min(need, MaxNSLookups)*len(ck.families()))
 	for _, n := range names {
-		if !isAddressName(n) && !ck.looked(n) && len(ck.c.Lookups) >= MaxNSLookups*len(ck.families()) {
+		switch {
+		case isAddressName(n) || ck.looked(n):
+			// an address, or looked up already: nothing to look up
+		case len(ck.c.Lookups) >= MaxNSLookups*len(ck.families()):
 			ck.c.LookupsSkipped++ // too many NS names to look them all up: glue, if any, is used as it is
-		} else if !isAddressName(n) && !ck.looked(n) {
+		default:
 			for _, typ := range ck.families() {
 				l, queries := ck.lookup(n, typ, "L"+strconv.Itoa(len(ck.c.Lookups)+1)+".")
 				ck.c.Lookups = append(ck.c.Lookups, l)

@@ -435,8 +435,8 @@ func recordData(recs []Record, typ string) string {
 			continue
 		}
 		data := r.Data
-		if f := strings.Fields(data); r.Type == "SOA" && len(f) > 2 {
-			data = "serial " + f[2] // the rest is in the JSON and the outcome
+		if serial, ok := soaSerial(r); ok {
+			data = "serial " + serial // the rest is in the JSON and the outcome
 		} else if short, ok := dnssecData(r); ok {
 			data = short
 		} else if len(data) > 48 {

@@ -700,7 +700,7 @@ func (d *diagnosis) qminBroken(s, next *Step) {
 // failed (the steps below it inherit its state without a code).
 func (d *diagnosis) dnssec(s *Step) {
 	v := s.DNSSEC
-	if v == nil || v.Code == "" || v.Inherited {
+	if v == nil || !v.breaksChain() {
 		return
 	}
 	// The data of a step came from its chosen server; a zone's keys came

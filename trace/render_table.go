@@ -260,6 +260,17 @@ func dnssecSymbol(state string) string {
 	return "?"
 }
 
+// dnssecMark is a step's DNSSEC state as the pictures (DOT, HTML) label
+// it: "✓ secure", or "✗ bogus: DS_MISMATCH" at the step where the chain of
+// trust breaks, which breaks reports.
+func dnssecMark(d *StepDNSSEC) (mark string, breaks bool) {
+	mark = dnssecSymbol(d.State) + " " + d.State
+	if d.breaksChain() {
+		mark += ": " + d.Code
+	}
+	return mark, d.breaksChain()
+}
+
 // dnssecLabel is the SERVER cell of a step's DNSSEC row.
 func dnssecLabel(d *StepDNSSEC, p Painter) string {
 	what := "data"

@@ -335,7 +335,8 @@ func groups(servers []Server, all bool) [][]Server {
 		}
 		out = append(out, g)
 	}
-	// keep the table in server order: sort groups by their first server's position
+	// The groups are in the order of their first servers (order above):
+	// the table keeps the servers' order.
 	return out
 }
 

@@ -145,9 +145,12 @@ func (ck *checker) targets(names []string) []resolver.Target {
 	}
 	ck.c.Lookups = slices.Grow(ck.c.Lookups, min(need, MaxNSLookups)*len(ck.families()))
 	for _, n := range names {
-		if !isAddressName(n) && !ck.looked(n) && len(ck.c.Lookups) >= MaxNSLookups*len(ck.families()) {
+		switch {
+		case isAddressName(n) || ck.looked(n):
+			// an address, or looked up already: nothing to look up
+		case len(ck.c.Lookups) >= MaxNSLookups*len(ck.families()):
 			ck.c.LookupsSkipped++ // too many NS names to look them all up: glue, if any, is used as it is
-		} else if !isAddressName(n) && !ck.looked(n) {
+		default:
 			for _, typ := range ck.families() {
 				l, queries := ck.lookup(n, typ, "L"+strconv.Itoa(len(ck.c.Lookups)+1)+".")
 				ck.c.Lookups = append(ck.c.Lookups, l)
@@ -181,18 +184,18 @@ func (ck *checker) targets(names []string) []resolver.Target {
 // wholly may come from another check's.
 func (ck *checker) lookup(name string, qtype uint16, prefix string) (Resolution, int) {
 	m, cache := ck.opts.Lookups, ck.r.Cache
-	if m == nil || cache == nil {
-		l, queries := resolveRecorded(ck.ctx, ck.r, name, qtype)
-		renumber(&l, prefix)
-		return l, queries
-	}
+	memo := m != nil && cache != nil // the memo goes by the cache's clock
 	key := lookupKey{name, qtype, prefix}
-	if l, ok := m.get(key, cache.Now()); ok {
-		return l, 0
+	if memo {
+		if l, ok := m.get(key, cache.Now()); ok {
+			return l, 0
+		}
 	}
 	l, queries := resolveRecorded(ck.ctx, ck.r, name, qtype)
 	renumber(&l, prefix)
-	m.put(key, l, queries, cache.Now())
+	if memo {
+		m.put(key, l, queries, cache.Now())
+	}
 	return l, queries
 }
 

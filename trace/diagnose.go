@@ -370,7 +370,6 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 		}
 		c = &cc
 	}
-	defer d.expectations(c, expected, steps)
 	for i := range c.Probes {
 		p := &c.Probes[i]
 		d.step(p, c.Parent, true)
@@ -398,6 +397,7 @@ func (d *diagnosis) check(c *Check, steps []Step) {
 	if len(c.ParentNS) == 1 {
 		d.add(CodeSingleNS, facts{zone: c.Zone, names: namesOf(c.ParentNS), parent: c.Parent}, Evidence{Step: probeID(c, c.Parent, "NS"), Got: "NS " + list(namesOf(c.ParentNS))})
 	}
+	d.expectations(c, expected, steps, parent, child)
 }
 
 // glue compares the parent's glue with the addresses the NS names' own
@@ -700,7 +700,7 @@ func (d *diagnosis) qminBroken(s, next *Step) {
 // failed (the steps below it inherit its state without a code).
 func (d *diagnosis) dnssec(s *Step) {
 	v := s.DNSSEC
-	if v == nil || v.Code == "" || v.Inherited {
+	if v == nil || !v.breaksChain() {
 		return
 	}
 	// The data of a step came from its chosen server; a zone's keys came
@@ -714,10 +714,11 @@ func (d *diagnosis) dnssec(s *Step) {
 	d.add(v.Code, f, Evidence{Step: s.ID, Server: server, Address: address, Asked: s.Name + " " + s.Type, Got: v.State + ": " + v.Reason})
 }
 
-// expectations compares the delegation and the zone's own NS set with the
-// set the user expects (--expect-ns). probe is the step that asked the
+// expectations compares the delegation and the zone's own NS set (parent
+// and child, the sorted names of c.ParentNS and c.ChildNS) with the set
+// the user expects (--expect-ns). probe is the step that asked the
 // expected servers not in the delegation for the zone's SOA, if any.
-func (d *diagnosis) expectations(c *Check, probe *Step, steps []Step) {
+func (d *diagnosis) expectations(c *Check, probe *Step, steps []Step, parent, child []string) {
 	if len(c.ExpectedNS) == 0 {
 		return
 	}
@@ -727,9 +728,6 @@ func (d *diagnosis) expectations(c *Check, probe *Step, steps []Step) {
 			delegation = s.ID
 		}
 	}
-	parent, child := namesOf(c.ParentNS), namesOf(c.ChildNS)
-	slices.Sort(parent)
-	slices.Sort(child)
 	f := facts{zone: c.Zone, parent: c.Parent, names: parent, expected: c.ExpectedNS, childNS: child}
 	if probe != nil {
 		for _, srv := range probe.Servers {

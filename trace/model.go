@@ -139,6 +139,11 @@ type StepDNSSEC struct {
 	Cached bool `json:"cached,omitempty"`
 }
 
+// breaksChain reports whether the chain of trust breaks at this step: its
+// own check failed, with a finding code (the steps below it inherit its
+// state without one).
+func (d *StepDNSSEC) breaksChain() bool { return d.Code != "" && !d.Inherited }
+
 // Cache is a step's cache state: "miss" (the network was asked), "hit"
 // (answered from the cache, TTL seconds left, nobody asked), or "expired"
 // (it was cached but the TTL had run out, so the network was asked).

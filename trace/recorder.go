@@ -209,15 +209,9 @@ func (st *stepNode) fillResponse(resp resolver.Response) {
 	switch resp.Kind {
 	case resolver.KindReferral:
 		// one slice for the NS and the glue, as the chosen server's
-		// records are (see server)
+		// records are (see fillServer)
 		n := len(resp.NS)
-		all := make([]Record, n+len(resp.Glue))
-		for i, ns := range resp.NS {
-			all[i] = record(ns)
-		}
-		for i, rr := range resp.Glue {
-			all[n+i] = record(rr)
-		}
+		all := referralRecords(resp.NS, resp.Glue)
 		st.referral = all
 		s.Referral = &Referral{Zone: resp.Referral, NS: all[:n:n], Glue: all[n:]}
 	case resolver.KindAnswer:
@@ -242,22 +236,15 @@ func outcome(o resolver.Outcome, steps []*stepNode) Outcome {
 	if len(steps) > 0 {
 		last = steps[len(steps)-1]
 	}
-	if last != nil && len(o.Records) > 0 && len(last.s.Answer) == len(o.Records) && sameRRs(o.Records, last.usedAnswer) {
-		out.Records = last.s.Answer
-	} else if out.Records = records(o.Records); out.Records == nil {
+	if out.Records = last.answerRecords(o.Records); out.Records == nil {
 		out.Records = []Record{}
 	}
 	if o.Status == resolver.StatusServFail {
 		out.Reason, out.Detail = o.Reason.String(), o.Detail
 	}
 	if o.SOA != nil {
-		if last != nil && o.SOA == last.usedSOA && last.s.SOA != nil {
-			soa := *last.s.SOA
-			out.SOA = &soa
-		} else {
-			soa := record(o.SOA)
-			out.SOA = &soa
-		}
+		soa := last.soaRecord(o.SOA)
+		out.SOA = &soa
 	}
 	if o.Security.State != resolver.SecurityUnchecked {
 		out.DNSSEC = &OutcomeDNSSEC{State: o.Security.State.String(), Reason: o.Security.Reason}
@@ -337,26 +324,12 @@ func (st *stepNode) fillServer(s *Server, attempts []resolver.Exchanged) {
 			s.Records = st.referral
 			break
 		}
-		s.Records = make([]Record, 0, len(resp.NS)+len(resp.Glue))
-		for _, ns := range resp.NS {
-			s.Records = append(s.Records, record(ns))
-		}
-		for _, rr := range resp.Glue {
-			s.Records = append(s.Records, record(rr))
-		}
+		s.Records = referralRecords(resp.NS, resp.Glue)
 	case resolver.KindAnswer, resolver.KindCNAME:
-		if len(resp.Answer) > 0 && len(st.s.Answer) == len(resp.Answer) && sameRRs(resp.Answer, st.usedAnswer) {
-			s.Records = st.s.Answer
-		} else {
-			s.Records = records(resp.Answer)
-		}
+		s.Records = st.answerRecords(resp.Answer)
 	case resolver.KindNXDomain, resolver.KindNoData:
 		if resp.SOA != nil {
-			if resp.SOA == st.usedSOA && st.s.SOA != nil {
-				s.Records = []Record{*st.s.SOA}
-			} else {
-				s.Records = []Record{record(resp.SOA)}
-			}
+			s.Records = []Record{st.soaRecord(resp.SOA)}
 		}
 	}
 	if len(attempts) == 1 {
@@ -378,6 +351,37 @@ func (st *stepNode) fillServer(s *Server, attempts []resolver.Exchanged) {
 		}
 		s.Attempts[i] = at
 	}
+}
+
+// referralRecords are the records of a referral: its NS, then its glue.
+func referralRecords(ns []*dns.NS, glue []dns.RR) []Record {
+	out := make([]Record, len(ns)+len(glue))
+	for i, rr := range ns {
+		out[i] = record(rr)
+	}
+	for i, rr := range glue {
+		out[len(ns)+i] = record(rr)
+	}
+	return out
+}
+
+// answerRecords converts rrs; when they are the answer the step used (the
+// same RRs), they are the records st holds already. st may be nil (a
+// resolution with no step).
+func (st *stepNode) answerRecords(rrs []dns.RR) []Record {
+	if st != nil && len(rrs) > 0 && len(st.s.Answer) == len(rrs) && sameRRs(rrs, st.usedAnswer) {
+		return st.s.Answer
+	}
+	return records(rrs)
+}
+
+// soaRecord converts soa; when it is the SOA the step used, it is the
+// record st holds already. st may be nil (a resolution with no step).
+func (st *stepNode) soaRecord(soa *dns.SOA) Record {
+	if st != nil && soa == st.usedSOA && st.s.SOA != nil {
+		return *st.s.SOA
+	}
+	return record(soa)
 }
 
 // sameRRs reports whether a and b are the same slice: the same records,

@@ -91,9 +91,9 @@ func (d *dotWriter) step(s Step, ind string) string {
 	in := ind + "  "
 	label, border := fmt.Sprintf("step %s · %s · %s", s.ID, s.Zone, cache), "#d0d7de"
 	if sec := s.DNSSEC; sec != nil {
-		label += " · " + dnssecSymbol(sec.State) + " " + sec.State
-		if sec.Code != "" && !sec.Inherited { // where the chain of trust breaks
-			label += ": " + sec.Code
+		mark, breaks := dnssecMark(sec)
+		label += " · " + mark
+		if breaks {
 			border = "#cf222e"
 		}
 	}

@@ -263,9 +263,8 @@ func (l *svgLayout) step(s Step, depth int) (*svgBox, int) {
 		{0, 0, "step-cache", cache},
 	}
 	if d := s.DNSSEC; d != nil {
-		text := dnssecSymbol(d.State) + " " + d.State
-		if d.Code != "" && !d.Inherited {
-			text += ": " + d.Code
+		text, breaks := dnssecMark(d)
+		if breaks {
 			label.Class += " chain-break"
 		}
 		label.Lines = append(label.Lines, svgText{0, 0, "step-dnssec dnssec-" + kindClass(d.State), truncate(text, 30-depth)})

@@ -260,6 +260,17 @@ func dnssecSymbol(state string) string {
 	return "?"
 }
 
+// dnssecMark is a step's DNSSEC state as the pictures (DOT, HTML) label
+// it: "✓ secure", or "✗ bogus: DS_MISMATCH" at the step where the chain of
+// trust breaks, which breaks reports.
+func dnssecMark(d *StepDNSSEC) (mark string, breaks bool) {
+	mark = dnssecSymbol(d.State) + " " + d.State
+	if d.breaksChain() {
+		mark += ": " + d.Code
+	}
+	return mark, d.breaksChain()
+}
+
 // dnssecLabel is the SERVER cell of a step's DNSSEC row.
 func dnssecLabel(d *StepDNSSEC, p Painter) string {
 	what := "data"
@@ -324,7 +335,8 @@ func groups(servers []Server, all bool) [][]Server {
 		}
 		out = append(out, g)
 	}
-	// keep the table in server order: sort groups by their first server's position
+	// The groups are in the order of their first servers (order above):
+	// the table keeps the servers' order.
 	return out
 }
 
@@ -435,8 +447,8 @@ func recordData(recs []Record, typ string) string {
 			continue
 		}
 		data := r.Data
-		if f := strings.Fields(data); r.Type == "SOA" && len(f) > 2 {
-			data = "serial " + f[2] // the rest is in the JSON and the outcome
+		if serial, ok := soaSerial(r); ok {
+			data = "serial " + serial // the rest is in the JSON and the outcome
 		} else if short, ok := dnssecData(r); ok {
 			data = short
 		} else if len(data) > 48 {

@@ -102,3 +102,25 @@ func TestJSONKeys(t *testing.T) {
 		t.Errorf("outcome.status %v", m["outcome"])
 	}
 }
+
+// TestDNSSECData: the table lists a DNSKEY by its role, key tag and
+// algorithm and a DS by the key it names, its algorithm and digest type;
+// numbers it does not know are written as numbers, and data it cannot
+// read is listed as it is, never a panic.
+func TestDNSSECData(t *testing.T) {
+	for _, tc := range []struct{ typ, data, want string }{
+		{"DNSKEY", "256 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=", "DNSKEY ZSK 3612 (ED25519)"},
+		{"DNSKEY", "257 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=", "DNSKEY KSK 3613 (ED25519)"},
+		{"DNSKEY", "257 3 200 AAAA", "DNSKEY KSK 1225 (algorithm 200)"},
+		{"DNSKEY", "257 3", "DNSKEY 257 3"},
+		{"DS", "12345 8 2 ABCD", "DS key 12345 (RSASHA256), SHA-256"},
+		{"DS", "12345 200 3 ABCD", "DS key 12345 (algorithm 200), digest type 3"},
+		{"DS", "12345 300 2 ABCD", "DS 12345 300 2 ABCD"},
+		{"DS", "1 x 2 ABCD", "DS 1 x 2 ABCD"},
+		{"DS", "1 2 3", "DS 1 2 3"},
+	} {
+		if got := recordData([]Record{{Name: "example.", Type: tc.typ, TTL: 300, Data: tc.data}}, ""); got != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.typ, tc.data, got, tc.want)
+		}
+	}
+}

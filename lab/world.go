@@ -876,15 +876,8 @@ func (p *confParser) seed(line int, args []string, text string) error {
 	case age >= time.Duration(h.Ttl)*time.Second:
 		return p.errf(line, "seed for %s: age %v is not less than the TTL (%d s): the record would have expired before the lab starts", name, age, h.Ttl)
 	}
-	switch v := rr.(type) {
-	case *dns.A:
-		if a, ok := netip.AddrFromSlice(v.A.To4()); !ok || !loopback.Contains(a) {
-			return p.errf(line, "seed for %s: A record is not in 127.0.0.0/8 (the lab never points outside loopback)", name)
-		}
-	case *dns.AAAA:
-		if a, ok := netip.AddrFromSlice(v.AAAA); !ok || a != netip.IPv6Loopback() {
-			return p.errf(line, "seed for %s: AAAA record is not ::1 (the lab never points outside loopback)", name)
-		}
+	if why := outsideLoopback(rr); why != "" {
+		return p.errf(line, "seed for %s: %s", name, why)
 	}
 	r := &p.w.recursors[i]
 	for _, s := range r.Seeds {

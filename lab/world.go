@@ -724,6 +724,19 @@ func (z *zone) records() []dns.RR {
 	return rrs
 }
 
+// soaFirst returns records with the SOA moved to the front: the order of
+// an exported zone file, and of a zone transfer (which ends with the SOA
+// again).
+func (z *zone) soaFirst() []dns.RR {
+	rrs := []dns.RR{dns.Copy(z.soa)}
+	for _, rr := range z.records() {
+		if rr.Header().Rrtype != dns.TypeSOA {
+			rrs = append(rrs, rr)
+		}
+	}
+	return rrs
+}
+
 // Recursor is a recursive resolver of the world (a recursor line): an
 // address in 127.0.0.0/8 that answers queries with RD=1 by resolving the
 // name from the world's root servers, with a cache of its own. Seeds are

@@ -3,17 +3,17 @@ package lab
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
-	"strings"
-
-	"errors"
-	"github.com/miekg/dns"
 	"os/exec"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // daemon is one authoritative server program (NSD, knotd) started in the

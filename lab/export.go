@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/miekg/dns"
 )
 
 // Export writes the world as configuration for NSD, NLnet Labs'
@@ -186,11 +184,7 @@ func zoneText(z *zone, s *server) string {
 // SOA, then every other record, fully qualified.
 func writeZoneBody(b *strings.Builder, z *zone) {
 	fmt.Fprintf(b, "$ORIGIN %s\n", z.name)
-	b.WriteString(z.soa.String() + "\n")
-	for _, rr := range z.records() {
-		if rr.Header().Rrtype == dns.TypeSOA {
-			continue
-		}
+	for _, rr := range z.soaFirst() {
 		b.WriteString(rr.String() + "\n")
 	}
 }

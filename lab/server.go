@@ -260,13 +260,7 @@ func transfer(zones []*zone, q *dns.Msg, proto string) *dns.Msg {
 		echoEDNS(q, m)
 		return m
 	}
-	m.Answer = append(m.Answer, dns.Copy(z.soa))
-	for _, rr := range z.records() {
-		if rr.Header().Rrtype != dns.TypeSOA {
-			m.Answer = append(m.Answer, rr)
-		}
-	}
-	m.Answer = append(m.Answer, dns.Copy(z.soa))
+	m.Answer = append(z.soaFirst(), dns.Copy(z.soa))
 	echoEDNS(q, m)
 	return m
 }

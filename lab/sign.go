@@ -437,15 +437,14 @@ func signZone(z *zone) error {
 				TypeBitMap: types,
 			})
 		}
-		slices.SortFunc(recs, func(a, b *dns.NSEC3) int { return strings.Compare(a.Hdr.Name, b.Hdr.Name) })
-		for i, r := range recs {
-			next := recs[(i+1)%len(recs)].Hdr.Name
-			r.NextDomain = strings.ToUpper(next[:strings.IndexByte(next, '.')])
+		c := newNSEC3Chain(recs)
+		for i, r := range c.recs {
+			r.NextDomain = nsec3Hash(c.recs[(i+1)%len(c.recs)])
 			if err := z.addSig([]dns.RR{r}, zsk); err != nil {
 				return err
 			}
 		}
-		z.nsec3 = newNSEC3Chain(recs)
+		z.nsec3 = c
 	}
 	return z.applyBreaks()
 }

@@ -799,3 +799,27 @@ func TestDomainDNSSECOption(t *testing.T) {
 		}
 	}
 }
+
+// TestZoneOptionChecks: the zone line errors that TestZoneOptions does
+// not reach, each a clear error that names the zone.
+func TestZoneOptionChecks(t *testing.T) {
+	ksk := makeLabKey("x.test.", "ksk", dns.ED25519, flagsKSK, 3600).dnskey.String()
+	tests := []struct{ name, opts, zone, wantErr string }{
+		{"argument to a break that takes none", "dnssec=nsec break=unsigned:a", xZone + "a A 127.0.0.5\n", "break=unsigned takes no argument"},
+		{"nxproof on a chain of 2", "dnssec=nsec break=nxproof", xZone + "a A 127.0.0.5\n", "break=nxproof needs a chain of at least 3 records"},
+		{"dnssec= on a signed zone file", "dnssec=nsec", xZone + ksk + "\n", "zones/x.zone is signed already"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{
+				"world.conf":      {Data: []byte("zone x.test zones/x.zone " + tt.opts + "\nzone . zones/root.zone\nserver a.root. 127.0.0.1 . x.test\n")},
+				"zones/x.zone":    {Data: []byte(tt.zone)},
+				"zones/root.zone": {Data: []byte("@ SOA a.root. b. 1 2 3 4 5\n@ NS a.root.\na.root. A 127.0.0.1\nx.test. NS a.\n")},
+			}
+			_, err := Load(fsys)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "zone x.test") {
+				t.Fatalf("Load: %v, want %q about zone x.test", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -392,15 +392,9 @@ func (p *confParser) server(line int, args []string) error {
 	if prev, dup := p.nameLine[name]; dup {
 		return p.errf(line, "duplicate server %s (already at line %d)", name, prev)
 	}
-	addr, err := netip.ParseAddr(args[1])
-	if err != nil || !addr.Is4() {
-		return p.errf(line, "server %s: bad IPv4 address %q", name, args[1])
-	}
-	if !loopback.Contains(addr) {
-		return p.errf(line, "server %s: address %s is not in 127.0.0.0/8 (the lab only uses loopback)", name, addr)
-	}
-	if prev, dup := p.addrLine[addr]; dup {
-		return p.errf(line, "duplicate address %s (already used at line %d)", addr, prev)
+	addr, err := p.address(line, "server "+name, args[1])
+	if err != nil {
+		return err
 	}
 	s := &server{name: name, addr: addr, rtt: defaultRTT(addr), line: line}
 	rest := args[2:]
@@ -408,11 +402,9 @@ func (p *confParser) server(line int, args []string) error {
 		key, val, _ := strings.Cut(rest[0], "=")
 		switch strings.ToLower(key) {
 		case "rtt":
-			d, err := parseMillis(val)
-			if err != nil || d <= 0 || d > 10*time.Second {
-				return p.errf(line, "server %s: bad rtt %q (want e.g. rtt=8ms, at most 10s)", name, val)
+			if s.rtt, err = p.rtt(line, "server "+name, val); err != nil {
+				return err
 			}
-			s.rtt = d
 		case "behaviour", "behavior":
 			b, err := ParseBehaviour(val)
 			if err != nil {
@@ -444,6 +436,32 @@ func (p *confParser) server(line int, args []string) error {
 	p.w.servers = append(p.w.servers, s)
 	p.w.byAddr[addr] = s
 	return nil
+}
+
+// address parses the ADDRESS of a server or recursor line (who is
+// "server NAME" or "recursor NAME"): IPv4, in 127.0.0.0/8, and not used
+// by an earlier line.
+func (p *confParser) address(line int, who, s string) (netip.Addr, error) {
+	addr, err := netip.ParseAddr(s)
+	if err != nil || !addr.Is4() {
+		return netip.Addr{}, p.errf(line, "%s: bad IPv4 address %q", who, s)
+	}
+	if !loopback.Contains(addr) {
+		return netip.Addr{}, p.errf(line, "%s: address %s is not in 127.0.0.0/8 (the lab only uses loopback)", who, addr)
+	}
+	if prev, dup := p.addrLine[addr]; dup {
+		return netip.Addr{}, p.errf(line, "duplicate address %s (already used at line %d)", addr, prev)
+	}
+	return addr, nil
+}
+
+// rtt parses the value of the rtt= option of a server or recursor line.
+func (p *confParser) rtt(line int, who, val string) (time.Duration, error) {
+	d, err := parseMillis(val)
+	if err != nil || d <= 0 || d > 10*time.Second {
+		return 0, p.errf(line, "%s: bad rtt %q (want e.g. rtt=8ms, at most 10s)", who, val)
+	}
+	return d, nil
 }
 
 // domain handles "domain NAME TYPE [dnssec] [expect=OUTCOME]
@@ -568,7 +586,7 @@ func restOfLine(text string, n int) string {
 }
 
 // defaultRTT derives a stable round-trip time between 2 and 40 ms from an
-// address, for servers whose world.conf line sets no rtt.
+// address, for servers and recursors whose world.conf line sets no rtt.
 func defaultRTT(a netip.Addr) time.Duration {
 	h := fnv.New32a()
 	b := a.As4()
@@ -706,6 +724,19 @@ func (z *zone) records() []dns.RR {
 	return rrs
 }
 
+// soaFirst returns records with the SOA moved to the front: the order of
+// an exported zone file, and of a zone transfer (which ends with the SOA
+// again).
+func (z *zone) soaFirst() []dns.RR {
+	rrs := []dns.RR{dns.Copy(z.soa)}
+	for _, rr := range z.records() {
+		if rr.Header().Rrtype != dns.TypeSOA {
+			rrs = append(rrs, rr)
+		}
+	}
+	return rrs
+}
+
 // Recursor is a recursive resolver of the world (a recursor line): an
 // address in 127.0.0.0/8 that answers queries with RD=1 by resolving the
 // name from the world's root servers, with a cache of its own. Seeds are
@@ -800,15 +831,9 @@ func (p *confParser) recursor(line int, args []string) error {
 	if prev, dup := p.recursorLine[name]; dup {
 		return p.errf(line, "duplicate recursor %s (already at line %d)", name, prev)
 	}
-	addr, err := netip.ParseAddr(args[1])
-	if err != nil || !addr.Is4() {
-		return p.errf(line, "recursor %s: bad IPv4 address %q", name, args[1])
-	}
-	if !loopback.Contains(addr) {
-		return p.errf(line, "recursor %s: address %s is not in 127.0.0.0/8 (the lab only uses loopback)", name, addr)
-	}
-	if prev, dup := p.addrLine[addr]; dup {
-		return p.errf(line, "duplicate address %s (already used at line %d)", addr, prev)
+	addr, err := p.address(line, "recursor "+name, args[1])
+	if err != nil {
+		return err
 	}
 	r := Recursor{Name: name, Addr: addr, RTT: defaultRTT(addr), Behaviour: RecursorOK}
 	for _, opt := range args[2:] {
@@ -818,11 +843,9 @@ func (p *confParser) recursor(line int, args []string) error {
 		}
 		switch strings.ToLower(key) {
 		case "rtt":
-			d, err := parseMillis(val)
-			if err != nil || d <= 0 || d > 10*time.Second {
-				return p.errf(line, "recursor %s: bad rtt %q (want e.g. rtt=8ms, at most 10s)", name, val)
+			if r.RTT, err = p.rtt(line, "recursor "+name, val); err != nil {
+				return err
 			}
-			r.RTT = d
 		case "behaviour", "behavior":
 			switch b := strings.ToLower(val); b {
 			case RecursorOK, RecursorServFail, RecursorRefused, RecursorDrop:
@@ -876,15 +899,8 @@ func (p *confParser) seed(line int, args []string, text string) error {
 	case age >= time.Duration(h.Ttl)*time.Second:
 		return p.errf(line, "seed for %s: age %v is not less than the TTL (%d s): the record would have expired before the lab starts", name, age, h.Ttl)
 	}
-	switch v := rr.(type) {
-	case *dns.A:
-		if a, ok := netip.AddrFromSlice(v.A.To4()); !ok || !loopback.Contains(a) {
-			return p.errf(line, "seed for %s: A record is not in 127.0.0.0/8 (the lab never points outside loopback)", name)
-		}
-	case *dns.AAAA:
-		if a, ok := netip.AddrFromSlice(v.AAAA); !ok || a != netip.IPv6Loopback() {
-			return p.errf(line, "seed for %s: AAAA record is not ::1 (the lab never points outside loopback)", name)
-		}
+	if why := outsideLoopback(rr); why != "" {
+		return p.errf(line, "seed for %s: %s", name, why)
 	}
 	r := &p.w.recursors[i]
 	for _, s := range r.Seeds {

@@ -797,6 +797,9 @@ func TestLoadRecursorErrors(t *testing.T) {
 		{"seed with a fractional age", "recursor a 127.0.53.1\nseed a 1.5s x.test. 60 IN A 127.0.0.1\n", []string{"world.conf:4:", "whole seconds"}},
 		{"seed already expired", "recursor a 127.0.53.1\nseed a 60 x.test. 60 IN A 127.0.0.1\n", []string{"world.conf:4:", "not less than the TTL"}},
 		{"seed outside loopback", "recursor a 127.0.53.1\nseed a 10 x.test. 60 IN A 192.0.2.1\n", []string{"world.conf:4:", "not in 127.0.0.0/8"}},
+		{"seed outside loopback, IPv6", "recursor a 127.0.53.1\nseed a 10 x.test. 60 IN AAAA 2001:db8::1\n", []string{"world.conf:4:", "seed for a: AAAA record is not ::1"}},
+		{"seed with TTL 0", "recursor a 127.0.53.1\nseed a 0 x.test. 0 IN A 127.0.0.1\n", []string{"world.conf:4:", "TTL 0 is never cached"}},
+		{"seed of an RRSIG", "recursor a 127.0.53.1\nseed a 10 x.test. 60 IN RRSIG A 15 2 60 20450101000000 20250101000000 1 x.test. AAAA\n", []string{"world.conf:4:", "RRSIG record cannot be cached"}},
 		{"seed of class CH", "recursor a 127.0.53.1\nseed a 10 x.test. 60 CH A 127.0.0.1\n", []string{"world.conf:4:", "not IN"}},
 		{"one RRset, two ages", "recursor a 127.0.53.1\nseed a 10 x.test. 60 IN A 127.0.0.1\nseed a 20 x.test. 60 IN A 127.0.0.2\n", []string{"world.conf:5:", "age 10s already"}},
 	}

@@ -76,8 +76,7 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 		if !dns.IsSubDomain(origin, owner) {
 			return nil, bad("record is outside the zone %s", origin)
 		}
-		switch v := rr.(type) {
-		case *dns.SOA:
+		if v, ok := rr.(*dns.SOA); ok {
 			if owner != origin {
 				return nil, bad("SOA is not at the apex")
 			}
@@ -85,16 +84,9 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 				return nil, bad("second SOA record")
 			}
 			z.soa = v
-		case *dns.A:
-			a, ok := netip.AddrFromSlice(v.A.To4())
-			if !ok || !loopback.Contains(a) {
-				return nil, bad("A record is not in 127.0.0.0/8 (the lab never points outside loopback)")
-			}
-		case *dns.AAAA:
-			a, ok := netip.AddrFromSlice(v.AAAA)
-			if !ok || a != netip.IPv6Loopback() {
-				return nil, bad("AAAA record is not ::1 (the lab never points outside loopback)")
-			}
+		}
+		if why := outsideLoopback(rr); why != "" {
+			return nil, bad("%s", why)
 		}
 		// A presigned zone file: signatures and the NSEC3 chain are kept
 		// apart from the names of the zone.
@@ -155,6 +147,23 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 		z.nsec3 = newNSEC3Chain(nsec3)
 	}
 	return z, nil
+}
+
+// outsideLoopback says why rr, an A or AAAA record, points outside the
+// addresses the lab uses; it returns "" for one that does not and for any
+// other record.
+func outsideLoopback(rr dns.RR) string {
+	switch v := rr.(type) {
+	case *dns.A:
+		if a, ok := netip.AddrFromSlice(v.A.To4()); !ok || !loopback.Contains(a) {
+			return "A record is not in 127.0.0.0/8 (the lab never points outside loopback)"
+		}
+	case *dns.AAAA:
+		if a, ok := netip.AddrFromSlice(v.AAAA); !ok || a != netip.IPv6Loopback() {
+			return "AAAA record is not ::1 (the lab never points outside loopback)"
+		}
+	}
+	return ""
 }
 
 func newZoneParser(data []byte, origin, file string) *dns.ZoneParser {

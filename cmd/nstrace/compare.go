@@ -65,7 +65,7 @@ type compareServer struct {
 }
 
 func runCompare(c *cli.Context, e *env) error {
-	if err := checkFormat(c); err != nil {
+	if err := checkFormat(c, reportFormats); err != nil {
 		return err
 	}
 	args := c.Args().Slice()

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -212,10 +211,10 @@ func openTransport(c *cli.Context, cfg *resolver.Config) (network, error) {
 }
 
 func runTrace(c *cli.Context, e *env) error {
-	format := c.String("format")
-	if !slices.Contains(traceFormats, format) {
-		return usageError("unknown --format %q: choose one of %s", format, strings.Join(traceFormats, ", "))
+	if err := checkFormat(c, traceFormats); err != nil {
+		return err
 	}
+	format := c.String("format")
 	q, err := parseQuestion(c.Args().Slice())
 	if err != nil {
 		return err

@@ -28,12 +28,10 @@ import (
 // its JSON twin.
 var reportFormats = []string{"table", "json"}
 
-// reportFlags are --format and --no-color.
+// reportFlags are --format and --no-color: trace's output flags without
+// those of its hop table.
 func reportFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Aliases: []string{"o"}, Value: "table", Usage: fmt.Sprintf("output `FORMAT`: %v", reportFormats)},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
-	}
+	return withoutFlags(outputFlags(reportFormats), "all-rows", "explain")
 }
 
 // withoutFlags returns flags less those named.

@@ -69,7 +69,7 @@ func runStory(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	hints, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
+	hints, err := labHints(w)
 	if err != nil {
 		return err
 	}

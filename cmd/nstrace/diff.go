@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -445,8 +446,10 @@ func transferZone(ctx context.Context, net network, cfg resolver.Config, t resol
 		for e := range env {
 			if e.Error != nil && res.Detail == "" {
 				res.Status, res.Detail = "failed", e.Error.Error()
-				if _, rc, ok := strings.Cut(e.Error.Error(), "bad xfr rcode: "); ok {
-					res.Status, res.Detail = "refused", dns.RcodeToString[atoi(rc)]
+				// miekg/dns reports a refusal as "bad xfr rcode: N".
+				if _, s, ok := strings.Cut(e.Error.Error(), "bad xfr rcode: "); ok {
+					rc, _ := strconv.Atoi(s)
+					res.Status, res.Detail = "refused", dns.RcodeToString[rc]
 				}
 			}
 			if e.Error == nil {
@@ -482,17 +485,6 @@ func transferZone(ctx context.Context, net network, cfg resolver.Config, t resol
 		res.Names = res.Names[:maxAXFRNames]
 	}
 	return res
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range strings.TrimSpace(s) {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // transferNames are the owner names of a transfer worth comparing: inside

@@ -192,6 +192,7 @@ func runDiff(c *cli.Context, e *env) error {
 	rep := &diffReport{Schema: 1, Tool: "nstrace " + version, Network: net.label, Zone: zone, Rows: []diffRow{}, Notes: notes}
 	ctx := c.Context
 	var targets [2][]resolver.Target
+	servers := [2]*[]diffServer{&rep.Old, &rep.New}
 	for i, side := range []string{"old", "new"} {
 		var ns []string
 		targets[i], ns = serverTargets(ctx, r, specs[i], side)
@@ -200,12 +201,7 @@ func runDiff(c *cli.Context, e *env) error {
 			return &exitError{code: ExitFailed, err: fmt.Errorf("no address for any --%s server (%s)", side, strings.Join(ns, "; "))}
 		}
 		for _, t := range targets[i] {
-			ds := diffServer{Server: strings.TrimSuffix(t.Name, "."), Address: addrString(t.Addr)}
-			if i == 0 {
-				rep.Old = append(rep.Old, ds)
-			} else {
-				rep.New = append(rep.New, ds)
-			}
+			*servers[i] = append(*servers[i], diffServer{Server: strings.TrimSuffix(t.Name, "."), Address: addrString(t.Addr)})
 		}
 	}
 
@@ -308,7 +304,7 @@ func runDiff(c *cli.Context, e *env) error {
 	for _, t := range order {
 		f := perServer[t]
 		what := fmt.Sprintf("%d of %d questions", f.count, rep.Summary.Questions)
-		if slices.Contains(all, t) && dead[slices.Index(all, t)] {
+		if dead[slices.Index(all, t)] {
 			what = fmt.Sprintf("any of the %d questions about the apex, and was not asked about the other names", f.count)
 		}
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s gave no usable reply to %s (first: %s)", targetLabel(t), what, f.detail))

@@ -30,10 +30,10 @@ func checkCommand(e *env) *cli.Command {
 }
 
 func runCheck(c *cli.Context, e *env) error {
-	format := c.String("format")
-	if !slices.Contains(traceFormats, format) {
-		return usageError("unknown --format %q: choose one of %s", format, strings.Join(traceFormats, ", "))
+	if err := checkFormat(c, traceFormats); err != nil {
+		return err
 	}
+	format := c.String("format")
 	if c.Args().Len() == 0 {
 		return usageError("no domain given: nstrace check DOMAIN...")
 	}

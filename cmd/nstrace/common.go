@@ -28,12 +28,10 @@ import (
 // its JSON twin.
 var reportFormats = []string{"table", "json"}
 
-// reportFlags are --format and --no-color.
+// reportFlags are --format and --no-color: trace's output flags without
+// those of its hop table.
 func reportFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "format", Aliases: []string{"o"}, Value: "table", Usage: fmt.Sprintf("output `FORMAT`: %v", reportFormats)},
-		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
-	}
+	return withoutFlags(outputFlags(reportFormats), "all-rows", "explain")
 }
 
 // withoutFlags returns flags less those named.
@@ -47,21 +45,12 @@ func withoutFlags(flags []cli.Flag, names ...string) []cli.Flag {
 	return out
 }
 
-// checkFormat refuses a --format other than table or json, before any
-// query is sent.
-func checkFormat(c *cli.Context) error {
-	if format := c.String("format"); !slices.Contains(reportFormats, format) {
-		return usageError("unknown --format %q: choose one of %s", format, strings.Join(reportFormats, ", "))
-	}
-	return nil
-}
-
 // nameArg checks --format and reads the command's one argument, a domain
 // name; what names it in messages ("name", "zone") and synopsis shows how
 // the command is called. A flag after the name is refused: the CLI library
 // would take it for another argument.
 func nameArg(c *cli.Context, what, synopsis string) (string, error) {
-	if err := checkFormat(c); err != nil {
+	if err := checkFormat(c, reportFormats); err != nil {
 		return "", err
 	}
 	args := c.Args().Slice()

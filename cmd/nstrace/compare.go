@@ -65,7 +65,7 @@ type compareServer struct {
 }
 
 func runCompare(c *cli.Context, e *env) error {
-	if err := checkFormat(c); err != nil {
+	if err := checkFormat(c, reportFormats); err != nil {
 		return err
 	}
 	args := c.Args().Slice()
@@ -248,7 +248,8 @@ func compareTimedOut(err error) bool {
 }
 
 // The statuses of a resolver's row: the first four are DNS answers, the
-// rest say why there is none.
+// rest say why there is none. The authoritative outcome (trace's
+// Outcome.Status) has the first four.
 const (
 	cmpStatusAnswer      = "answer"
 	cmpStatusNXDomain    = "nxdomain"
@@ -310,7 +311,7 @@ func (c *comparison) agree() bool {
 			return false
 		}
 	}
-	return c.Authoritative.Status != "servfail"
+	return c.Authoritative.Status != cmpStatusServFail
 }
 
 // compareAnswers compares each reply with the authoritative outcome.
@@ -364,7 +365,7 @@ func compareAnswers(network, name string, qtype uint16, auth trace.Outcome, repl
 			age := int64(authTTL) - int64(*ra.TTL)
 			ra.AgeS = &age
 		}
-		if dnsAnswer && !ra.Matches && ra.TTL != nil && auth.Status != "servfail" {
+		if dnsAnswer && !ra.Matches && ra.TTL != nil && auth.Status != cmpStatusServFail {
 			left := int64(*ra.TTL)
 			ra.ExpiresInS = &left
 		}
@@ -609,7 +610,7 @@ func (cmp *comparison) writeTable(w io.Writer, p trace.Painter) error {
 	for _, n := range notes {
 		fmt.Fprintf(w, "  %s %s\n", p.Paint(trace.ANSIRed, "✗"), n)
 	}
-	if a.Status == "servfail" {
+	if a.Status == cmpStatusServFail {
 		fmt.Fprintf(w, "  %s the authoritative resolution failed (%s): nothing to compare with; see nstrace trace %s %s\n",
 			p.Paint(trace.ANSIRed, "✗"), a.Detail, strings.TrimSuffix(cmp.Question.Name, "."), cmp.Question.Type)
 	}

@@ -414,7 +414,7 @@ func TestRecursorTransport(t *testing.T) {
 
 func mustLabHints(t *testing.T, w *lab.World) *resolver.Hints {
 	t.Helper()
-	h, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
+	h, err := labHints(w)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -191,6 +192,7 @@ func runDiff(c *cli.Context, e *env) error {
 	rep := &diffReport{Schema: 1, Tool: "nstrace " + version, Network: net.label, Zone: zone, Rows: []diffRow{}, Notes: notes}
 	ctx := c.Context
 	var targets [2][]resolver.Target
+	servers := [2]*[]diffServer{&rep.Old, &rep.New}
 	for i, side := range []string{"old", "new"} {
 		var ns []string
 		targets[i], ns = serverTargets(ctx, r, specs[i], side)
@@ -199,12 +201,7 @@ func runDiff(c *cli.Context, e *env) error {
 			return &exitError{code: ExitFailed, err: fmt.Errorf("no address for any --%s server (%s)", side, strings.Join(ns, "; "))}
 		}
 		for _, t := range targets[i] {
-			ds := diffServer{Server: strings.TrimSuffix(t.Name, "."), Address: addrString(t.Addr)}
-			if i == 0 {
-				rep.Old = append(rep.Old, ds)
-			} else {
-				rep.New = append(rep.New, ds)
-			}
+			*servers[i] = append(*servers[i], diffServer{Server: strings.TrimSuffix(t.Name, "."), Address: addrString(t.Addr)})
 		}
 	}
 
@@ -307,7 +304,7 @@ func runDiff(c *cli.Context, e *env) error {
 	for _, t := range order {
 		f := perServer[t]
 		what := fmt.Sprintf("%d of %d questions", f.count, rep.Summary.Questions)
-		if slices.Contains(all, t) && dead[slices.Index(all, t)] {
+		if dead[slices.Index(all, t)] {
 			what = fmt.Sprintf("any of the %d questions about the apex, and was not asked about the other names", f.count)
 		}
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s gave no usable reply to %s (first: %s)", targetLabel(t), what, f.detail))
@@ -445,8 +442,10 @@ func transferZone(ctx context.Context, net network, cfg resolver.Config, t resol
 		for e := range env {
 			if e.Error != nil && res.Detail == "" {
 				res.Status, res.Detail = "failed", e.Error.Error()
-				if _, rc, ok := strings.Cut(e.Error.Error(), "bad xfr rcode: "); ok {
-					res.Status, res.Detail = "refused", dns.RcodeToString[atoi(rc)]
+				// miekg/dns reports a refusal as "bad xfr rcode: N".
+				if _, s, ok := strings.Cut(e.Error.Error(), "bad xfr rcode: "); ok {
+					rc, _ := strconv.Atoi(s)
+					res.Status, res.Detail = "refused", dns.RcodeToString[rc]
 				}
 			}
 			if e.Error == nil {
@@ -482,17 +481,6 @@ func transferZone(ctx context.Context, net network, cfg resolver.Config, t resol
 		res.Names = res.Names[:maxAXFRNames]
 	}
 	return res
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range strings.TrimSpace(s) {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n
 }
 
 // transferNames are the owner names of a transfer worth comparing: inside

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -198,6 +199,31 @@ func TestZoneName(t *testing.T) {
 		if got != tc.want || (err != nil) != (tc.want == "") {
 			t.Errorf("zoneName(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// TestReadZoneNamesLimit: --names reads at most maxNamesFile names; the
+// line after the last one read is a note, and the lines after it are not
+// read at all.
+func TestReadZoneNamesLimit(t *testing.T) {
+	var b strings.Builder
+	for i := range maxNamesFile + 2 {
+		fmt.Fprintf(&b, "host%d\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "names.txt")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	names, notes, err := readZoneNames(path, "mydomain.com.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != maxNamesFile || names[maxNamesFile-1] != fmt.Sprintf("host%d.mydomain.com.", maxNamesFile-1) {
+		t.Errorf("%d names, the last %q; want the first %d", len(names), names[len(names)-1], maxNamesFile)
+	}
+	want := fmt.Sprintf("%s:%d: skipped: more than %d names", path, maxNamesFile+1, maxNamesFile)
+	if len(notes) != 1 || notes[0] != want {
+		t.Errorf("notes %q, want just %q", notes, want)
 	}
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -40,6 +42,15 @@ func outputFlags(formats []string) []cli.Flag {
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (NO_COLOR is honoured too)"},
 		&cli.BoolFlag{Name: "explain", Usage: "say in plain words what happens at each step and why"},
 	}
+}
+
+// checkFormat refuses a --format other than formats, before any query is
+// sent.
+func checkFormat(c *cli.Context, formats []string) error {
+	if format := c.String("format"); !slices.Contains(formats, format) {
+		return usageError("unknown --format %q: choose one of %s", format, strings.Join(formats, ", "))
+	}
+	return nil
 }
 
 // resolverConfig builds and checks the resolver's limits from the flags.

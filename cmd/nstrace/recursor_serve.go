@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +35,7 @@ type servedRecursors struct {
 // serveRecursors starts every recursor of w on port. It serves nothing,
 // and returns no error, for a world without recursors.
 func serveRecursors(w *lab.World, port int) (*servedRecursors, error) {
-	hints, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
+	hints, err := labHints(w)
 	if err != nil {
 		return nil, err
 	}

@@ -52,10 +52,10 @@ func runStory(c *cli.Context, e *env) error {
 	if c.Args().Len() > 1 {
 		return usageError("lab story takes one story name")
 	}
-	format := c.String("format")
-	if !slices.Contains([]string{"table", "tree", "json"}, format) {
-		return usageError("unknown --format %q: choose one of table, tree, json", format)
+	if err := checkFormat(c, []string{"table", "tree", "json"}); err != nil {
+		return err
 	}
+	format := c.String("format")
 	i := slices.IndexFunc(stories, func(s lab.Story) bool { return s.Name == c.Args().First() })
 	if i < 0 {
 		var names []string
@@ -69,7 +69,7 @@ func runStory(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	hints, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
+	hints, err := labHints(w)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -187,7 +186,7 @@ func openTransport(c *cli.Context, cfg *resolver.Config) (network, error) {
 		if err != nil {
 			return network{}, fmt.Errorf("lab: %w", err)
 		}
-		hints, err := resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
+		hints, err := labHints(w)
 		if err != nil {
 			return network{}, fmt.Errorf("lab: %w", err)
 		}
@@ -212,10 +211,10 @@ func openTransport(c *cli.Context, cfg *resolver.Config) (network, error) {
 }
 
 func runTrace(c *cli.Context, e *env) error {
-	format := c.String("format")
-	if !slices.Contains(traceFormats, format) {
-		return usageError("unknown --format %q: choose one of %s", format, strings.Join(traceFormats, ", "))
+	if err := checkFormat(c, traceFormats); err != nil {
+		return err
 	}
+	format := c.String("format")
 	q, err := parseQuestion(c.Args().Slice())
 	if err != nil {
 		return err
@@ -280,6 +279,11 @@ func recordOptions(cfg resolver.Config) []string {
 
 // rrLine is a record in zone-file form on one line, tabs as spaces.
 func rrLine(rr dns.RR) string { return strings.ReplaceAll(rr.String(), "\t", " ") }
+
+// labHints are the root hints of a lab world: its root servers.
+func labHints(w *lab.World) (*resolver.Hints, error) {
+	return resolver.ParseHints(strings.NewReader(w.HintsFile()), "lab")
+}
 
 // labAnchor is the trust anchor of a lab world: the DS of its root key.
 func labAnchor(w *lab.World) *resolver.TrustAnchor {

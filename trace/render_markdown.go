@@ -68,7 +68,7 @@ func mdStep(b *strings.Builder, s Step, marks map[string][]Finding) {
 	if s.Cache.State == "hit" {
 		fmt.Fprintf(b, "| %s | %s | %s | ▶ *(from the cache)* | | | %s%s |\n", mdCell(s.ID), mdCell(s.Zone), mdCell(cache),
 			mdCell(stepSummary(s, false)), mdMarks(marks[s.ID+"|"]))
-		mdDNSSEC(b, s, nil)
+		mdDNSSEC(b, s, "")
 		return
 	}
 	for i, srv := range s.Servers {
@@ -87,28 +87,28 @@ func mdStep(b *strings.Builder, s Step, marks map[string][]Finding) {
 	if len(s.Servers) > 0 {
 		id, zone, c = "", "", ""
 	}
+	failMark, dnssecMark, otherMark := stepMarkRow(s, mdMarks(marks[s.ID+"|"]))
 	switch {
 	case s.Failure != "":
-		fmt.Fprintf(b, "| %s | %s | %s | ✗ **%s** | | | %s%s |\n", id, zone, c, mdCell(s.Failure), mdCell(s.Detail), mdMarks(marks[s.ID+"|"]))
+		fmt.Fprintf(b, "| %s | %s | %s | ✗ **%s** | | | %s%s |\n", id, zone, c, mdCell(s.Failure), mdCell(s.Detail), failMark)
 	case len(s.GluelessSkipped) > 0:
-		fmt.Fprintf(b, "| %s | %s | %s | *not looked up* | | | %d NS without glue skipped (limit): %s |\n", id, zone, c, len(s.GluelessSkipped), mdCell(list(s.GluelessSkipped)))
+		fmt.Fprintf(b, "| %s | %s | %s | *not looked up* | | | %d NS without glue skipped (limit): %s%s |\n", id, zone, c, len(s.GluelessSkipped), mdCell(list(s.GluelessSkipped)), otherMark)
 	case s.NotAsked > 0:
-		fmt.Fprintf(b, "| %s | %s | %s | *%d more addresses* | | | not asked: an answer came first |\n", id, zone, c, s.NotAsked)
-	case s.DNSSEC != nil:
-		mdDNSSEC(b, s, marks[s.ID+"|"])
-	case len(marks[s.ID+"|"]) > 0:
-		fmt.Fprintf(b, "| %s | %s | %s | | | | %s |\n", id, zone, c, strings.TrimSpace(mdMarks(marks[s.ID+"|"])))
+		fmt.Fprintf(b, "| %s | %s | %s | *%d more addresses* | | | not asked: an answer came first%s |\n", id, zone, c, s.NotAsked, otherMark)
+	case otherMark != "":
+		fmt.Fprintf(b, "| %s | %s | %s | | | | %s |\n", id, zone, c, strings.TrimSpace(otherMark))
 	}
+	mdDNSSEC(b, s, dnssecMark)
 }
 
 // mdDNSSEC writes the row of a step's DNSSEC state (--dnssec), with the
-// step's own findings.
-func mdDNSSEC(b *strings.Builder, s Step, fs []Finding) {
+// marks of the step's own findings, if they go there.
+func mdDNSSEC(b *strings.Builder, s Step, marks string) {
 	d := s.DNSSEC
 	if d == nil {
 		return
 	}
-	fmt.Fprintf(b, "| | | | *%s* | | | %s%s |\n", mdCell(dnssecLabel(d, false)), mdCell(dnssecSummary(d, false)), mdMarks(fs))
+	fmt.Fprintf(b, "| | | | *%s* | | | %s%s |\n", mdCell(dnssecLabel(d, false)), mdCell(dnssecSummary(d, false)), marks)
 }
 
 // mdMarks are the finding marks of a row: " ✗ **LAME**".

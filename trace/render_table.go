@@ -217,19 +217,36 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 		rows = append(rows, append(head, mark+name, srv.Address, srv.Proto, rtt(srv.RTTms), serverSummary(srv, p)+tr.mark(s.ID, srv.Address)))
 		head = []string{"", "", ""}
 	}
+	failMark, dnssecMark, otherMark := stepMarkRow(s, tr.mark(s.ID, ""))
 	if s.Failure != "" {
-		rows = append(rows, append(head, p.Paint(ANSIRed, "✗ "+s.Failure), "", "", "", p.Paint(ANSIRed, s.Detail)+tr.mark(s.ID, "")))
+		rows = append(rows, append(head, p.Paint(ANSIRed, "✗ "+s.Failure), "", "", "", p.Paint(ANSIRed, s.Detail)+failMark))
 	} else if len(s.GluelessSkipped) > 0 {
-		rows = append(rows, append(head, p.Paint(ANSIYellow, "not looked up"), "", "", "", fmt.Sprintf("%d NS without glue skipped (limit)", len(s.GluelessSkipped))))
+		rows = append(rows, append(head, p.Paint(ANSIYellow, "not looked up"), "", "", "", fmt.Sprintf("%d NS without glue skipped (limit)", len(s.GluelessSkipped))+otherMark))
 	} else if s.NotAsked > 0 {
-		rows = append(rows, append(head, p.Paint(ANSIDim, fmt.Sprintf("%d more addresses", s.NotAsked)), "", "", "", p.Paint(ANSIDim, "not asked: an answer came first")))
-	} else if m := tr.mark(s.ID, ""); m != "" && s.DNSSEC == nil {
-		rows = append(rows, append(head, "", "", "", "", strings.TrimSpace(m)))
+		rows = append(rows, append(head, p.Paint(ANSIDim, fmt.Sprintf("%d more addresses", s.NotAsked)), "", "", "", p.Paint(ANSIDim, "not asked: an answer came first")+otherMark))
+	} else if otherMark != "" {
+		rows = append(rows, append(head, "", "", "", "", strings.TrimSpace(otherMark)))
 	}
-	if d := s.DNSSEC; d != nil { // with the step's own findings, if any
-		rows = append(rows, []string{"", "", "", dnssecLabel(d, p), "", "", "", dnssecSummary(d, p) + tr.mark(s.ID, "")})
+	if d := s.DNSSEC; d != nil {
+		rows = append(rows, []string{"", "", "", dnssecLabel(d, p), "", "", "", dnssecSummary(d, p) + dnssecMark})
 	}
 	return rows
+}
+
+// stepMarkRow puts the marks of the findings about a whole step on one row
+// only: the failure's, if the step failed; else the DNSSEC row's, if the
+// step has one; else the row that says what was left out, or a row of
+// their own. It returns the marks for each of those three places.
+func stepMarkRow(s Step, marks string) (failure, dnssec, other string) {
+	switch {
+	case s.Failure != "":
+		failure = marks
+	case s.DNSSEC != nil:
+		dnssec = marks
+	default:
+		other = marks
+	}
+	return failure, dnssec, other
 }
 
 // dnssecColour is the colour of a DNSSEC state.

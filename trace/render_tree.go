@@ -184,7 +184,8 @@ func (tr *treeRenderer) step(s Step) *treeNode {
 		n.kids = append(n.kids, tr.child(s.ID+childLetter(j), c))
 	}
 	if d := s.DNSSEC; d != nil {
-		n.kids = append(n.kids, &treeNode{line: dnssecLabel(d, p) + ": " + dnssecSummary(d, p) + tr.tab.mark(s.ID, "")})
+		_, mark, _ := stepMarkRow(s, tr.tab.mark(s.ID, ""))
+		n.kids = append(n.kids, &treeNode{line: dnssecLabel(d, p) + ": " + dnssecSummary(d, p) + mark})
 	}
 	return n
 }
@@ -220,19 +221,16 @@ func (tr *treeRenderer) servers(s Step) []*treeNode {
 		line := fmt.Sprintf("%s %s  %-*s  %-*s  %*s  %s", mark, pad(r.name, wn), wa, r.addr, wp, r.proto, wr, r.rtt, r.result)
 		out = append(out, &treeNode{line: line})
 	}
+	failMark, _, otherMark := stepMarkRow(s, tr.tab.mark(s.ID, "")) // the DNSSEC line is the caller's
 	switch {
 	case s.Failure != "":
-		out = append(out, &treeNode{line: p.Paint(ANSIRed, "✗ "+s.Failure+": "+s.Detail) + tr.tab.mark(s.ID, "")})
+		out = append(out, &treeNode{line: p.Paint(ANSIRed, "✗ "+s.Failure+": "+s.Detail) + failMark})
 	case len(s.GluelessSkipped) > 0:
-		out = append(out, &treeNode{line: p.Paint(ANSIYellow, fmt.Sprintf("not looked up: %d NS without glue skipped (limit): %s", len(s.GluelessSkipped), list(s.GluelessSkipped)))})
+		out = append(out, &treeNode{line: p.Paint(ANSIYellow, fmt.Sprintf("not looked up: %d NS without glue skipped (limit): %s", len(s.GluelessSkipped), list(s.GluelessSkipped))) + otherMark})
 	case s.NotAsked > 0:
-		out = append(out, &treeNode{line: p.Paint(ANSIDim, fmt.Sprintf("%d more addresses not asked: an answer came first", s.NotAsked))})
-	case s.DNSSEC != nil:
-		// the step's findings go on its DNSSEC line
-	default:
-		if m := tr.tab.mark(s.ID, ""); m != "" {
-			out = append(out, &treeNode{line: strings.TrimSpace(m)})
-		}
+		out = append(out, &treeNode{line: p.Paint(ANSIDim, fmt.Sprintf("%d more addresses not asked: an answer came first", s.NotAsked)) + otherMark})
+	case otherMark != "":
+		out = append(out, &treeNode{line: strings.TrimSpace(otherMark)})
 	}
 	return out
 }

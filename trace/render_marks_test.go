@@ -1,0 +1,57 @@
+package trace
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestStepMarksShownOnce: a finding about a whole step is marked on exactly
+// one row of the table, the tree and the Markdown report, whatever else the
+// step has to show (a failure, NS left out, addresses not asked), and the
+// step's DNSSEC row is shown in every case.
+func TestStepMarksShownOnce(t *testing.T) {
+	dnssec := &StepDNSSEC{State: "bogus", What: "keys", Zone: "com.", Code: "DS_MISMATCH", Reason: "no DNSKEY matches the DS"}
+	cases := []struct {
+		name   string
+		mod    func(*Step)
+		dnssec bool
+	}{
+		{"failure", func(s *Step) { s.Failure, s.Detail = "no answer", "every server timed out" }, false},
+		{"failure and DNSSEC", func(s *Step) { s.Failure, s.Detail = "no answer", "every server timed out"; s.DNSSEC = dnssec }, true},
+		{"glueless skipped", func(s *Step) { s.GluelessSkipped = []string{"ns9.example.net."} }, false},
+		{"glueless skipped and DNSSEC", func(s *Step) { s.GluelessSkipped = []string{"ns9.example.net."}; s.DNSSEC = dnssec }, true},
+		{"not asked", func(s *Step) { s.NotAsked = 3 }, false},
+		{"not asked and DNSSEC", func(s *Step) { s.NotAsked = 3; s.DNSSEC = dnssec }, true},
+		{"DNSSEC only", func(s *Step) { s.DNSSEC = dnssec }, true},
+		{"nothing else", func(s *Step) {}, false},
+	}
+	for _, c := range cases {
+		s := rootStep(2, false)
+		c.mod(&s)
+		tr := &Trace{Schema: Schema, Network: "lab", Resolution: Resolution{
+			Question: Question{Name: "x.com.", Type: "A"}, Outcome: Outcome{Status: "servfail", Reason: "x", Detail: "y"},
+			Steps: []Step{s},
+		}, Findings: []Finding{{Code: "STEPWIDE", Severity: "error", Zone: ".", Evidence: []Evidence{{Step: "1", Got: "z"}}}}}
+		var tree, md bytes.Buffer
+		if err := WriteTree(&tree, tr, TreeOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteMarkdown(&md, tr); err != nil {
+			t.Fatal(err)
+		}
+		for _, out := range []struct{ format, text, mark string }{
+			{"table", render(t, tr, TableOptions{}), "✗ STEPWIDE"},
+			{"tree", tree.String(), "✗ STEPWIDE"},
+			{"markdown", md.String(), "✗ **STEPWIDE**"},
+		} {
+			steps, _, _ := strings.Cut(out.text, "Findings:") // not the list of findings
+			if n := strings.Count(steps, out.mark); n != 1 {
+				t.Errorf("%s, %s: the step's finding is marked %d times, want once:\n%s", c.name, out.format, n, out.text)
+			}
+			if got := strings.Contains(out.text, "no DNSKEY matches the DS"); got != c.dnssec {
+				t.Errorf("%s, %s: DNSSEC row shown: %v, want %v:\n%s", c.name, out.format, got, c.dnssec, out.text)
+			}
+		}
+	}
+}

@@ -254,7 +254,7 @@ func lookupRecursive(ctx context.Context, t resolver.Transport, cfg resolver.Con
 		proto = resolver.TCP
 	}
 	var reply *dns.Msg
-	for attempt := 0; ; attempt++ {
+	for retried := 0; ; {
 		actx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 		m, _, err := t.Exchange(actx, proto, server, q)
 		cancel()
@@ -264,7 +264,8 @@ func lookupRecursive(ctx context.Context, t resolver.Transport, cfg resolver.Con
 		}
 		if err != nil {
 			kind, detail := resolver.ClassifyError(err)
-			if kind == resolver.KindTimeout && attempt < cfg.Retries && ctx.Err() == nil {
+			if kind == resolver.KindTimeout && retried < cfg.Retries && ctx.Err() == nil {
+				retried++ // only a timeout is retried: going over to TCP is not a retry
 				continue
 			}
 			// Nothing came back: the other types would fare no better.

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/nstrace/nstrace/resolver"
+)
+
+// tcAfterTimeout is a recursive resolver whose UDP replies are truncated
+// and whose first tcpFails TCP queries time out.
+type tcAfterTimeout struct {
+	tcpFails int
+	udp, tcp int
+}
+
+func (f *tcAfterTimeout) Exchange(_ context.Context, proto string, _ netip.AddrPort, q *dns.Msg) (*dns.Msg, time.Duration, error) {
+	m := new(dns.Msg)
+	m.SetReply(q)
+	m.RecursionAvailable = true
+	if proto == resolver.UDP {
+		f.udp++
+		m.Truncated = true
+		return m, time.Millisecond, nil
+	}
+	f.tcp++
+	if f.tcp <= f.tcpFails {
+		return nil, time.Second, os.ErrDeadlineExceeded
+	}
+	rr, _ := dns.NewRR(q.Question[0].Name + " 300 IN A 127.0.0.80")
+	m.Answer = append(m.Answer, rr)
+	return m, time.Millisecond, nil
+}
+
+// TestLookupRecursiveTCPIsNotARetry: going over to TCP after a truncated
+// reply does not use up one of --retries; only timeouts do.
+func TestLookupRecursiveTCPIsNotARetry(t *testing.T) {
+	for _, tc := range []struct {
+		retries, tcpFails int
+		status            string
+		queries           int
+	}{
+		{0, 0, "answer", 2},
+		{0, 1, "failed", 2},
+		{1, 1, "answer", 3},
+		{2, 2, "answer", 4},
+		{2, 3, "failed", 4},
+	} {
+		f := &tcAfterTimeout{tcpFails: tc.tcpFails}
+		cfg := resolver.Config{Timeout: time.Second, Retries: tc.retries}
+		got := lookupRecursive(context.Background(), f, cfg, netip.MustParseAddrPort("127.0.0.53:53"), "www.example.com.", dns.TypeA)
+		if got.status != tc.status || got.queries != tc.queries || f.udp != 1 {
+			t.Errorf("retries %d, %d TCP timeouts: status %q after %d queries (%d over UDP), want %q after %d (1 over UDP)",
+				tc.retries, tc.tcpFails, got.status, got.queries, f.udp, tc.status, tc.queries)
+		}
+	}
+}

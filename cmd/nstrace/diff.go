@@ -575,7 +575,9 @@ func compareName(ctx context.Context, r *resolver.Resolver, zone, name string, t
 				per[j] = sideAnswer{status: "failed", detail: "not asked"}
 			}
 			k++
-			if per[j].status == "failed" {
+			// A server given as both --old and --new is one server: its
+			// failures count once, or it would never be found dead.
+			if per[j].status == "failed" && slices.Index(targets, targets[j]) == j {
 				fails = append(fails, failure{target: targets[j], detail: per[j].detail})
 			}
 		}

@@ -150,6 +150,22 @@ func TestDiffFailures(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
 	}
+	// The same dead server as --old and --new: one server, found dead at
+	// the apex, its failures counted once.
+	code, out, _ = run(t, "diff", "--lab", "--format", "json", "--old", "127.0.3.250", "--new", "127.0.3.250", "mydomain.com")
+	var rep diffReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("exit %d: %v\n%s", code, err, out)
+	}
+	var notes []string
+	for _, n := range rep.Notes {
+		if strings.HasPrefix(n, "127.0.3.250 gave no usable reply") {
+			notes = append(notes, n)
+		}
+	}
+	if code != ExitFailed || len(notes) != 1 || !strings.Contains(notes[0], "was not asked about the other names") {
+		t.Errorf("exit %d, notes about the dead server: %q", code, notes)
+	}
 }
 
 func TestDiffUsageErrors(t *testing.T) {

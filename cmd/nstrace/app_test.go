@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/miekg/dns"
 )
 
 // run calls the CLI as main does and returns the exit status and output.
@@ -137,20 +139,43 @@ func TestParseName(t *testing.T) {
 
 func TestParseQuestion(t *testing.T) {
 	tests := []struct {
-		args  []string
-		names string
-		qtype uint16
+		args   []string
+		names  string
+		qtypes string
 	}{
-		{[]string{"a.com"}, "[a.com.]", 1},
-		{[]string{"a.com", "MX"}, "[a.com.]", 15},
-		{[]string{"a.com", "b.com", "aaaa"}, "[a.com. b.com.]", 28},
-		{[]string{"a.com", "TYPE65"}, "[a.com.]", 65},
-		{[]string{"a.com", "b.com"}, "[a.com. b.com.]", 1},
+		{[]string{"a.com"}, "a.com.", "A"},
+		{[]string{"a.com", "MX"}, "a.com.", "MX"},
+		{[]string{"a.com", "b.com", "aaaa"}, "a.com. b.com.", "AAAA"},
+		{[]string{"a.com", "TYPE65"}, "a.com.", "HTTPS"},
+		{[]string{"a.com", "b.com"}, "a.com. b.com.", "A"},
+		{[]string{"a.com", "A", "AAAA", "MX"}, "a.com.", "A AAAA MX"},
+		{[]string{"a.com", "b.com", "mx", "A", "MX"}, "a.com. b.com.", "MX A"}, // in the order given, once each
+		{[]string{"mx", "ns"}, "mx.", "NS"},                                    // the first argument is always a name
+		{[]string{"mx"}, "mx.", "A"},
 	}
 	for _, tc := range tests {
 		q, err := parseQuestion(tc.args)
-		if err != nil || strings.Join(q.names, " ") != strings.Trim(tc.names, "[]") || q.qtype != tc.qtype {
-			t.Errorf("parseQuestion(%q) = %v %d, %v", tc.args, q.names, q.qtype, err)
+		var types []string
+		for _, t := range q.qtypes {
+			types = append(types, dns.TypeToString[t])
+		}
+		if err != nil || strings.Join(q.names, " ") != tc.names || strings.Join(types, " ") != tc.qtypes {
+			t.Errorf("parseQuestion(%q) = %v %v, %v; want %s, %s", tc.args, q.names, types, err, tc.names, tc.qtypes)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"a.com", "FOO"}, `unknown record type "FOO"`},
+		{[]string{"a.com", "FOO", "MX"}, `unknown record type "FOO"`},
+		{[]string{"a.com", "MX", "b.com"}, "record type MX comes before a name: put the types after the names"},
+		{[]string{"a.com", "--format", "json"}, "flag --format comes after a name"},
+		{nil, "no name given"},
+	} {
+		_, err := parseQuestion(tc.args)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parseQuestion(%q): error %v, want one containing %q", tc.args, err, tc.want)
 		}
 	}
 }

@@ -58,17 +58,17 @@ func runCheck(c *cli.Context, e *env) error {
 	}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label, ExpectNS: expect}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows"), Explain: c.Bool("explain")}
-	return net.finish(emit(c, e, format, table, names, func(name string) *trace.Trace {
-		return trace.CheckZone(c.Context, r, name, opts)
+	return net.finish(emit(c, e, format, table, len(names), func(i int) *trace.Trace {
+		return trace.CheckZone(c.Context, r, names[i], opts)
 	}, func(t *trace.Trace) bool { return trace.HasErrors(t.Findings) }))
 }
 
 // emit runs one job per name, writes each result as it comes, and turns
 // the results into the exit status: failed(t) true for any result means 1.
-func emit(c *cli.Context, e *env, format string, table trace.TableOptions, names []string, job func(string) *trace.Trace, failed func(*trace.Trace) bool) error {
+func emit(c *cli.Context, e *env, format string, table trace.TableOptions, jobs int, job func(int) *trace.Trace, failed func(*trace.Trace) bool) error {
 	code := ExitOK
-	for i, name := range names {
-		t := job(name)
+	for i := range jobs {
+		t := job(i)
 		if i > 0 && format != "json" {
 			fmt.Fprintln(e.stdout)
 		}

@@ -79,6 +79,10 @@ func runCompare(c *cli.Context, e *env) error {
 	if len(q.names) > 1 {
 		return usageError("compare takes one name: nstrace compare [flags] NAME [TYPE]")
 	}
+	if len(q.qtypes) > 1 {
+		return usageError("compare takes one type: nstrace compare [flags] NAME [TYPE]")
+	}
+	qtype := q.qtypes[0]
 	var given []netip.AddrPort
 	for _, s := range c.StringSlice("resolver") {
 		ap, err := parseResolverAddr(s)
@@ -111,17 +115,17 @@ func runCompare(c *cli.Context, e *env) error {
 	wg.Add(1 + len(set))
 	go func() {
 		defer wg.Done()
-		auth = trace.Run(c.Context, r, name, q.qtype, trace.Options{Tool: "nstrace " + version, Network: net.label})
+		auth = trace.Run(c.Context, r, name, qtype, trace.Options{Tool: "nstrace " + version, Network: net.label})
 	}()
 	for i, s := range set {
 		go func() {
 			defer wg.Done()
-			replies[i] = compareAsk(c.Context, ask, s, name, q.qtype, r.Config)
+			replies[i] = compareAsk(c.Context, ask, s, name, qtype, r.Config)
 		}()
 	}
 	wg.Wait()
 
-	cmp := compareAnswers(net.label, name, q.qtype, auth.Outcome, replies)
+	cmp := compareAnswers(net.label, name, qtype, auth.Outcome, replies)
 	if err := writeReport(c, e, cmp); err != nil {
 		return err
 	}

@@ -201,6 +201,34 @@ func TestSharedCacheAcrossNames(t *testing.T) {
 	golden(t, filepath.Join(goldenDir, "trace", "shared-cache.txt"), out)
 }
 
+// TestTraceSeveralTypes: NAME... TYPE... traces each name for each type,
+// names first, types in the order given, through one cache.
+func TestTraceSeveralTypes(t *testing.T) {
+	code, out, stderr := run(t, "trace", "--lab", "--format", "json", "mydomain.com", "www.shop.com", "MX", "A")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var got []string
+	for dec.More() {
+		var tr trace.Trace
+		if err := dec.Decode(&tr); err != nil {
+			t.Fatal(err)
+		}
+		root := tr.Steps[0].Cache.State
+		got = append(got, tr.Question.Name+" "+tr.Question.Type+" "+tr.Outcome.Status+" root="+root)
+	}
+	want := []string{
+		"mydomain.com. MX answer root=miss",
+		"mydomain.com. A answer root=hit",
+		"www.shop.com. MX nodata root=hit", // a CNAME to a name with no MX
+		"www.shop.com. A answer root=hit",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("traces:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestLabList(t *testing.T) {
 	code, out, _ := run(t, "lab", "list")
 	if code != ExitOK {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,40 +20,59 @@ func traceCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "trace",
 		Usage:     "resolve names from the root and show every hop",
-		ArgsUsage: "NAME... [TYPE]",
+		ArgsUsage: "NAME... [TYPE...]",
 		Description: "Resolves each NAME iteratively from the root servers, asking every server of every zone cut, " +
-			"and prints one table (or JSON object) per name. Several names share one cache, so later traces show " +
-			"cache hits. TYPE is any record type (A, AAAA, MX, TXT, NS, ...; default A).\n\n" +
+			"and prints one table (or JSON object) per name and type. Several names share one cache, so later traces show " +
+			"cache hits. TYPE is any record type (A, AAAA, MX, TXT, NS, TYPE65, ...; default A); give several to trace each name " +
+			"for each: nstrace trace example.com A AAAA MX.\n\n" +
 			"Exit status: 0 every name resolved (answer, NXDOMAIN or NODATA) with no error finding, 1 a resolution failed or an error was found on the way, 2 usage error, 130 interrupted.",
 		Flags:  append(resolverFlags(), outputFlags(traceFormats)...),
 		Action: func(c *cli.Context) error { return runTrace(c, e) },
 	}
 }
 
-// question is what the command line asks: names and one type.
+// question is what the command line asks: names and their types (one or
+// more, in the order given).
 type question struct {
-	names []string
-	qtype uint16
+	names  []string
+	qtypes []uint16
 }
 
-// parseQuestion splits NAME... [TYPE]: the last argument is a type when
-// there are several arguments and it names one.
+// parseQuestion splits NAME... [TYPE...]: the first argument is a name;
+// of the others, those at the end that name record types are the types
+// (A when there is none). Each name is asked each type.
 func parseQuestion(args []string) (question, error) {
-	q := question{qtype: 1} // A
+	var q question
 	if len(args) == 0 {
-		return q, usageError("no name given: nstrace trace NAME... [TYPE]")
+		return q, usageError("no name given: nstrace trace NAME... [TYPE...]")
 	}
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
 			return q, usageError("flag %s comes after a name: put flags before the names", a)
 		}
 	}
-	if len(args) > 1 {
-		if t, ok := parseType(args[len(args)-1]); ok {
-			q.qtype = t
-			args = args[:len(args)-1]
-		} else if looksLikeType(args[len(args)-1]) {
-			return q, usageError("unknown record type %q", args[len(args)-1])
+	k := len(args) // the types are args[k:]
+	for k > 1 {
+		if _, ok := parseType(args[k-1]); !ok {
+			break
+		}
+		k--
+	}
+	for _, a := range args[k:] {
+		if t, _ := parseType(a); !slices.Contains(q.qtypes, t) {
+			q.qtypes = append(q.qtypes, t)
+		}
+	}
+	args = args[:k]
+	if len(q.qtypes) == 0 {
+		q.qtypes = []uint16{dns.TypeA}
+	}
+	for _, a := range args[1:] {
+		switch _, known := parseType(a); {
+		case known && looksLikeType(a):
+			return q, usageError("record type %s comes before a name: put the types after the names", a)
+		case looksLikeType(a):
+			return q, usageError("unknown record type %q", a)
 		}
 	}
 	for _, a := range args {
@@ -225,8 +245,9 @@ func runTrace(c *cli.Context, e *env) error {
 	}
 	opts := trace.Options{Tool: "nstrace " + version, Network: net.label}
 	table := trace.TableOptions{Color: e.colour(c, e.stdout), AllRows: c.Bool("all-rows"), Explain: c.Bool("explain")}
-	return net.finish(emit(c, e, format, table, q.names, func(name string) *trace.Trace {
-		return trace.Run(c.Context, r, name, q.qtype, opts)
+	n := len(q.qtypes)
+	return net.finish(emit(c, e, format, table, len(q.names)*n, func(i int) *trace.Trace {
+		return trace.Run(c.Context, r, q.names[i/n], q.qtypes[i%n], opts)
 	}, func(t *trace.Trace) bool { return t.Outcome.Status == "servfail" || trace.HasErrors(t.Findings) }))
 }
 

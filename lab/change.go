@@ -29,8 +29,20 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	z := &zone{name: old.name, file: old.file + " (changed)", soa: old.soa, nodes: map[string]map[uint16][]dns.RR{}, exists: map[string]bool{}, cuts: map[string]bool{},
-		signing: old.signing}
+	// The changed zone is a copy of the old one, so that it keeps all the
+	// old zone has besides its data (its variant, the axfr and signing
+	// options of its zone line). Its data is made anew below, in maps of
+	// its own.
+	z := new(zone)
+	*z = *old
+	z.file = old.file + " (changed)"
+	z.nodes, z.exists, z.cuts = map[string]map[uint16][]dns.RR{}, map[string]bool{}, map[string]bool{}
+	if old.signing != nil {
+		// The signatures and the NSEC or NSEC3 chain are made again by
+		// signZone below; a presigned zone keeps its own, now perhaps
+		// stale.
+		z.sigs, z.nsecNames, z.nsec3 = nil, nil, nil
+	}
 	for owner, sets := range old.nodes {
 		z.nodes[owner] = maps.Clone(sets)
 		if old.signing != nil {
@@ -40,10 +52,6 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 				delete(z.nodes[owner], t)
 			}
 		}
-	}
-	if old.signing == nil {
-		// A presigned zone keeps its signatures, now perhaps stale.
-		z.sigs, z.nsecNames, z.nsec3 = old.sigs, old.nsecNames, old.nsec3
 	}
 	for _, rr := range patch {
 		h := rr.Header()

@@ -85,7 +85,13 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 			return nil, fmt.Errorf("lab: change of %s: %w", name, err)
 		}
 	}
-	nw := &World{byAddr: map[netip.Addr]*server{}, zones: maps.Clone(w.zones), variants: w.variants, domains: w.domains}
+	// The changed world is a copy of the world, so that it keeps all the
+	// world has besides its servers and zones (the variants, the domains,
+	// the recursors). A World is immutable: what is not replaced here is
+	// shared.
+	nw := new(World)
+	*nw = *w
+	nw.servers, nw.byAddr, nw.zones = nil, map[netip.Addr]*server{}, maps.Clone(w.zones)
 	nw.zones[name] = z
 	for _, s := range w.servers {
 		c := *s

@@ -58,6 +58,31 @@ func TestWithChangeKeepsZoneProperties(t *testing.T) {
 	}
 }
 
+// TestWithChangeKeepsWorld: a changed world keeps all but its servers and
+// zones, notably its recursive resolvers. The test blanks the fields that
+// change and compares the rest, so that a field added to World later is
+// checked too.
+func TestWithChangeKeepsWorld(t *testing.T) {
+	w := mustDefault(t)
+	if len(w.Recursors()) == 0 {
+		t.Fatal("the default world has no recursors: the test proves nothing")
+	}
+	nw, err := w.WithChange("mydomain.com", "www 300 IN A 127.10.1.81\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(nw.Recursors()), len(w.Recursors()); got != want {
+		t.Errorf("the changed world has %d recursors, want %d", got, want)
+	}
+	old, changed := *w, *nw
+	for _, x := range []*World{&old, &changed} {
+		x.servers, x.byAddr, x.zones = nil, nil, nil
+	}
+	if !reflect.DeepEqual(old, changed) {
+		t.Errorf("the change lost or altered more than servers and zones: %s", strings.Join(differingFields(old, changed), ", "))
+	}
+}
+
 // differingFields names the fields of two structs of one type that print
 // differently.
 func differingFields(a, b any) []string {

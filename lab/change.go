@@ -114,13 +114,18 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 	return nw, nil
 }
 
-// parseRecords parses zone-file text whose records must all lie in zone.
+// parseRecords parses zone-file text whose records must all lie in zone
+// and, as in a zone file, point nowhere outside loopback.
 func parseRecords(text []byte, zone string) ([]dns.RR, error) {
 	zp := newZoneParser(text, zone, "change of "+zone)
 	var out []dns.RR
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		if !dns.IsSubDomain(zone, strings.ToLower(rr.Header().Name)) {
 			return nil, fmt.Errorf("lab: change of %s: %s is outside the zone", zone, rr.Header().Name)
+		}
+		// The rule of zone files (parseZone): no address outside loopback.
+		if why := outsideLoopback(rr); why != "" {
+			return nil, fmt.Errorf("lab: change of %s: %s: %s", zone, why, strings.ReplaceAll(rr.String(), "\t", " "))
 		}
 		out = append(out, rr)
 	}

@@ -95,3 +95,36 @@ func differingFields(a, b any) []string {
 	}
 	return out
 }
+
+// TestWithChangeRefusesOutsideLoopback: a change is held to the rule of
+// zone files: every A record in 127.0.0.0/8, every AAAA record ::1, glue
+// included. The error is one line and names the record.
+func TestWithChangeRefusesOutsideLoopback(t *testing.T) {
+	w := mustDefault(t)
+	tests := []struct {
+		zone, records string
+		wantErr       string // "": the change is made
+	}{
+		{"mydomain.com", "www 300 IN A 127.10.1.81\n", ""},
+		{"mydomain.com", "www 300 IN AAAA ::1\n", ""},
+		{"mydomain.com", "www 300 IN A 192.0.2.80\n", "A record is not in 127.0.0.0/8 (the lab never points outside loopback): www.mydomain.com. 300 IN A 192.0.2.80"},
+		{"mydomain.com", "www 300 IN A 127.10.1.81\nwww 300 IN A 10.0.0.1\n", "A record is not in 127.0.0.0/8"},
+		{"mydomain.com", "www 300 IN AAAA 2001:db8::80\n", "AAAA record is not ::1 (the lab never points outside loopback): www.mydomain.com. 300 IN AAAA 2001:db8::80"},
+		{"mydomain.com", "www 300 IN AAAA ::ffff:127.0.0.1\n", "AAAA record is not ::1"},
+		// Glue below a delegation of the parent zone.
+		{"com", "mydomain.com. 3600 IN NS ns.mydomain.com.\nns.mydomain.com. 3600 IN A 198.51.100.53\n", "A record is not in 127.0.0.0/8"},
+	}
+	for _, tc := range tests {
+		nw, err := w.WithChange(tc.zone, tc.records)
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("change of %s %q: %v", tc.zone, tc.records, err)
+		case tc.wantErr != "" && err == nil:
+			t.Errorf("change of %s %q is made, want the error %q", tc.zone, tc.records, tc.wantErr)
+		case tc.wantErr != "" && (!strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "lab: change of "+dns.Fqdn(tc.zone)+": ") || strings.Contains(err.Error(), "\n")):
+			t.Errorf("change of %s %q: error %q, want one line starting %q holding %q", tc.zone, tc.records, err, "lab: change of "+dns.Fqdn(tc.zone)+": ", tc.wantErr)
+		case tc.wantErr != "" && nw != nil:
+			t.Errorf("change of %s %q: a world with the error %v", tc.zone, tc.records, err)
+		}
+	}
+}

@@ -29,8 +29,20 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 	if err != nil {
 		return nil, err
 	}
-	z := &zone{name: old.name, file: old.file + " (changed)", soa: old.soa, nodes: map[string]map[uint16][]dns.RR{}, exists: map[string]bool{}, cuts: map[string]bool{},
-		signing: old.signing}
+	// The changed zone is a copy of the old one, so that it keeps all the
+	// old zone has besides its data (its variant, the axfr and signing
+	// options of its zone line). Its data is made anew below, in maps of
+	// its own.
+	z := new(zone)
+	*z = *old
+	z.file = old.file + " (changed)"
+	z.nodes, z.exists, z.cuts = map[string]map[uint16][]dns.RR{}, map[string]bool{}, map[string]bool{}
+	if old.signing != nil {
+		// The signatures and the NSEC or NSEC3 chain are made again by
+		// signZone below; a presigned zone keeps its own, now perhaps
+		// stale.
+		z.sigs, z.nsecNames, z.nsec3 = nil, nil, nil
+	}
 	for owner, sets := range old.nodes {
 		z.nodes[owner] = maps.Clone(sets)
 		if old.signing != nil {
@@ -40,10 +52,6 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 				delete(z.nodes[owner], t)
 			}
 		}
-	}
-	if old.signing == nil {
-		// A presigned zone keeps its signatures, now perhaps stale.
-		z.sigs, z.nsecNames, z.nsec3 = old.sigs, old.nsecNames, old.nsec3
 	}
 	for _, rr := range patch {
 		h := rr.Header()
@@ -77,7 +85,13 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 			return nil, fmt.Errorf("lab: change of %s: %w", name, err)
 		}
 	}
-	nw := &World{byAddr: map[netip.Addr]*server{}, zones: maps.Clone(w.zones), variants: w.variants, domains: w.domains}
+	// The changed world is a copy of the world, so that it keeps all the
+	// world has besides its servers and zones (the variants, the domains,
+	// the recursors). A World is immutable: what is not replaced here is
+	// shared.
+	nw := new(World)
+	*nw = *w
+	nw.servers, nw.byAddr, nw.zones = nil, map[netip.Addr]*server{}, maps.Clone(w.zones)
 	nw.zones[name] = z
 	for _, s := range w.servers {
 		c := *s
@@ -100,13 +114,18 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 	return nw, nil
 }
 
-// parseRecords parses zone-file text whose records must all lie in zone.
+// parseRecords parses zone-file text whose records must all lie in zone
+// and, as in a zone file, point nowhere outside loopback.
 func parseRecords(text []byte, zone string) ([]dns.RR, error) {
 	zp := newZoneParser(text, zone, "change of "+zone)
 	var out []dns.RR
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		if !dns.IsSubDomain(zone, strings.ToLower(rr.Header().Name)) {
 			return nil, fmt.Errorf("lab: change of %s: %s is outside the zone", zone, rr.Header().Name)
+		}
+		// The rule of zone files (parseZone): no address outside loopback.
+		if why := outsideLoopback(rr); why != "" {
+			return nil, fmt.Errorf("lab: change of %s: %s: %s", zone, why, strings.ReplaceAll(rr.String(), "\t", " "))
 		}
 		out = append(out, rr)
 	}

@@ -2,6 +2,7 @@ package resolver
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -254,4 +255,53 @@ func TestZoneOutsideTheTrustAnchor(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestRootAnchorParsedOnce: without Config.TrustAnchor, every zone check
+// uses the embedded root anchor, parsed once for the process, not at every
+// check; RootTrustAnchor still returns a copy of its own to each caller.
+func TestRootAnchorParsedOnce(t *testing.T) {
+	r := &Resolver{Transport: newFakeNet(), Config: testConfig()}
+	r.Config.DNSSEC = true
+	rn, err := r.newRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn2, err := r.newRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rn.anchor()
+	if rn.anchor() != a || rn2.anchor() != a {
+		t.Error("the root anchor is parsed again")
+	}
+	if !reflect.DeepEqual(a, RootTrustAnchor()) {
+		t.Errorf("anchor %+v, want the embedded root anchor %+v", a, RootTrustAnchor())
+	}
+	if allocs := testing.AllocsPerRun(10, func() { rn.anchor() }); allocs != 0 {
+		t.Errorf("anchor() allocates %v times", allocs)
+	}
+	if RootTrustAnchor() == RootTrustAnchor() {
+		t.Error("RootTrustAnchor returns a shared value its callers may change")
+	}
+	own := &TrustAnchor{Zone: "example."}
+	r.Config.TrustAnchor = own
+	if rn, _ := r.newRun(); rn.anchor() != own {
+		t.Error("Config.TrustAnchor is not used")
+	}
+}
+
+func BenchmarkRunAnchor(b *testing.B) {
+	r := &Resolver{Transport: newFakeNet(), Config: testConfig()}
+	r.Config.DNSSEC = true
+	rn, err := r.newRun()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if rn.anchor().Zone != "." {
+			b.Fatal("not the root anchor")
+		}
+	}
 }

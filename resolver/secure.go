@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -53,12 +54,17 @@ type Validated struct {
 
 func (Validated) event() {}
 
+// rootAnchor is the embedded root trust anchor, parsed once for the
+// process: zone checks only read it. (RootTrustAnchor parses it again at
+// each call, so that its callers get a copy of their own.)
+var rootAnchor = sync.OnceValue(RootTrustAnchor)
+
 // anchor returns the trust anchor of the run.
 func (rn *run) anchor() *TrustAnchor {
 	if rn.cfg.TrustAnchor != nil {
 		return rn.cfg.TrustAnchor
 	}
-	return RootTrustAnchor()
+	return rootAnchor()
 }
 
 // validating reports whether a resolution of purpose p checks DNSSEC: only

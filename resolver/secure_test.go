@@ -1,0 +1,307 @@
+package resolver
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// signedServer is zoneServer for a zone signed by z: every RRset of an
+// authoritative answer comes with an RRSIG by the ZSK, the DNSKEY RRset at
+// the apex with one by the KSK, and a DS question for a child is answered
+// by ds (nil: the signed DS RRset of the child zone in children, if any).
+func signedServer(t testing.TB, z *testZone, children map[string]*testZone, ds func(q *dns.Msg) *dns.Msg, records ...string) func(string, *dns.Msg) *dns.Msg {
+	base := zoneServer(t, z.name, records...)
+	return func(proto string, q *dns.Msg) *dns.Msg {
+		qn, qt := dns.CanonicalName(q.Question[0].Name), q.Question[0].Qtype
+		switch {
+		case qt == dns.TypeDNSKEY && qn == z.name:
+			m := new(dns.Msg)
+			m.SetReply(q)
+			m.Authoritative = true
+			m.Answer = append(z.dnskeys(), z.ksk.signNow(t, z.dnskeys()...))
+			return m
+		case qt == dns.TypeDS && qn != z.name && dns.IsSubDomain(z.name, qn):
+			if ds != nil {
+				return ds(q)
+			}
+			if c, ok := children[qn]; ok {
+				m := new(dns.Msg)
+				m.SetReply(q)
+				m.Authoritative = true
+				m.Answer = z.signed(t, c.ksk.ToDS(dns.SHA256))
+				return m
+			}
+		}
+		m := base(proto, q)
+		if m.Authoritative && len(m.Answer) > 0 {
+			m.Answer = z.signed(t, m.Answer...)
+		}
+		return m
+	}
+}
+
+// signedWorld is world signed: the root (127.0.0.1) delegates com.
+// (127.0.0.2), which delegates example.com. (127.0.0.3), each with a DS.
+// comDS, when not nil, answers the DS question for example.com. at com.'s
+// server instead. The trust anchor is the root's KSK as a DS.
+type signedWorld struct {
+	f                  *fakeNet
+	hints              *Hints
+	root, com, example *testZone
+	anchor             *TrustAnchor
+}
+
+func newSignedWorld(t testing.TB, comDS func(q *dns.Msg) *dns.Msg) *signedWorld {
+	w := &signedWorld{
+		f:       newFakeNet(),
+		root:    newTestZone(t, ".", dns.ED25519),
+		com:     newTestZone(t, "com.", dns.ED25519),
+		example: newTestZone(t, "example.com.", dns.ED25519),
+	}
+	w.anchor = &TrustAnchor{Zone: ".", DS: []*dns.DS{w.root.ksk.ToDS(dns.SHA256)}}
+	w.f.handle("127.0.0.1", signedServer(t, w.root, map[string]*testZone{"com.": w.com}, nil,
+		"com. 172800 IN NS a.gtld.com.", "a.gtld.com. 172800 IN A 127.0.0.2"))
+	w.f.handle("127.0.0.2", signedServer(t, w.com, map[string]*testZone{"example.com.": w.example}, comDS,
+		"example.com. 3600 IN NS ns1.example.com.", "ns1.example.com. 3600 IN A 127.0.0.3",
+		"a.gtld.com. 172800 IN A 127.0.0.2"))
+	w.f.handle("127.0.0.3", signedServer(t, w.example, nil, nil,
+		"example.com. 3600 IN NS ns1.example.com.", "ns1.example.com. 3600 IN A 127.0.0.3",
+		"www.example.com. 300 IN A 127.10.0.1"))
+	hints, err := ParseHints(strings.NewReader(". 3600000 NS a.root.\na.root. 3600000 A 127.0.0.1\n"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.hints = hints
+	return w
+}
+
+// resolver returns a validating resolver of the world, from anchor, at
+// dnssecNow.
+func (w *signedWorld) resolver(anchor *TrustAnchor) (*Resolver, *eventLog) {
+	r, log := newTestResolver(w.f, w.hints, NewManualClock(dnssecNow))
+	r.Config.DNSSEC = true
+	r.Config.TrustAnchor = anchor
+	return r, log
+}
+
+// validated returns the Validated events of the user's chain, by zone and
+// what: "example.com. keys", "example.com. answer".
+func (l *eventLog) validated() map[string]Validated {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]Validated{}
+	for _, e := range l.events {
+		if v, ok := e.(Validated); ok {
+			out[v.Zone+" "+v.What] = v
+		}
+	}
+	return out
+}
+
+// asked reports whether the fake network saw the question "name TYPE".
+func (f *fakeNet) asked(name string, qtype uint16) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.ContainsFunc(f.log, func(l string) bool {
+		return strings.HasSuffix(l, " "+name+" "+dns.TypeToString[qtype])
+	})
+}
+
+func wantValidated(t *testing.T, got map[string]Validated, key string, state Security, code string, inherited bool, reason string) {
+	t.Helper()
+	v, ok := got[key]
+	if !ok {
+		t.Errorf("no Validated event for %s; have %v", key, got)
+		return
+	}
+	if v.Verdict.State != state || v.Verdict.Code != code || v.Inherited != inherited {
+		t.Errorf("%s: %v %q inherited=%v (%s), want %v %q inherited=%v", key, v.Verdict.State, v.Verdict.Code, v.Inherited, v.Verdict.Reason, state, code, inherited)
+	}
+	if !strings.Contains(v.Verdict.Reason, reason) {
+		t.Errorf("%s: reason %q, want it to contain %q", key, v.Verdict.Reason, reason)
+	}
+}
+
+// TestSignedWorldIsSecure is the control for the tests below: with every
+// DS served, the chain from the root anchor reaches the answer.
+func TestSignedWorldIsSecure(t *testing.T) {
+	w := newSignedWorld(t, nil)
+	r, log := w.resolver(w.anchor)
+	res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	if res.Status != StatusAnswer || res.Security.State != SecuritySecure {
+		t.Fatalf("%v %v (%s %s), want a secure answer", res.Status, res.Security.State, res.Detail, res.Security.Reason)
+	}
+	got := log.validated()
+	wantValidated(t, got, "com. keys", SecuritySecure, "", false, "")
+	wantValidated(t, got, "example.com. keys", SecuritySecure, "", false, "matches the DS")
+	wantValidated(t, got, "example.com. answer", SecuritySecure, "", false, "")
+}
+
+// TestDSNXDOMAINAtDelegation: com. delegates example.com. but answers its
+// DS question with NXDOMAIN. That is no proof of an unsigned delegation
+// (RFC 4035 §5.2 wants an authenticated NSEC or NSEC3 showing the NS bit
+// and no DS bit at the cut), so the zone cannot be insecure: its chain of
+// trust is broken, even when the NXDOMAIN comes with a validly signed NSEC
+// that would prove the name does not exist, for the same servers delegate
+// it. Nothing below it can be trusted, and its keys are not fetched.
+func TestDSNXDOMAINAtDelegation(t *testing.T) {
+	tests := []struct {
+		name  string
+		proof func(w *signedWorld) []dns.RR
+	}{
+		{"no proof", func(w *signedWorld) []dns.RR { return nil }},
+		{"signed NSEC proof", func(w *signedWorld) []dns.RR {
+			// com. -> zzz.com. covers example.com. and *.com.
+			return w.com.signed(t, nsecRR(t, "com. 3600 IN NSEC zzz.com. NS SOA RRSIG NSEC DNSKEY"))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var w *signedWorld
+			w = newSignedWorld(t, func(q *dns.Msg) *dns.Msg {
+				m := new(dns.Msg)
+				m.SetReply(q)
+				m.Authoritative = true
+				m.Rcode = dns.RcodeNameError
+				m.Ns = append(w.com.signed(t, rr(t, "com. 300 IN SOA a.gtld.com. h. 1 3600 600 86400 60")), tc.proof(w)...)
+				return m
+			})
+			if tc.proof(w) != nil {
+				// The proof is a good one: only the delegation contradicts it.
+				v := ValidateNXDOMAIN("example.com.", "com.", tc.proof(w), w.com.keys(), dnssecNow)
+				if v.State != SecuritySecure {
+					t.Fatalf("the test's NSEC proof is not valid: %v %s", v.State, v.Reason)
+				}
+			}
+			r, log := w.resolver(w.anchor)
+			res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+			if res.Status != StatusAnswer {
+				t.Fatalf("status %v (%s), want the answer (validation does not stop the resolution)", res.Status, res.Detail)
+			}
+			if res.Security.State != SecurityBogus {
+				t.Errorf("outcome %v (%s), want bogus", res.Security.State, res.Security.Reason)
+			}
+			got := log.validated()
+			wantValidated(t, got, "com. keys", SecuritySecure, "", false, "")
+			wantValidated(t, got, "example.com. keys", SecurityBogus, CodeNSECProofInvalid, false,
+				"com. says example.com. does not exist, yet delegates it")
+			wantValidated(t, got, "example.com. answer", SecurityBogus, "", true,
+				"below example.com., where the chain of trust is broken")
+			if !w.f.asked("example.com.", dns.TypeDS) {
+				t.Error("the DS of example.com. was not asked for")
+			}
+			if w.f.asked("example.com.", dns.TypeDNSKEY) {
+				t.Error("the DNSKEY RRset of example.com. was fetched after its DS was denied")
+			}
+			zs, ok := r.Cache.zoneSecurity("example.com.")
+			if !ok || zs.v.State != SecurityBogus || zs.v.Code != CodeNSECProofInvalid || len(zs.keys) != 0 {
+				t.Errorf("cached state of example.com.: %+v %v, want bogus without keys", zs, ok)
+			}
+		})
+	}
+}
+
+// TestZoneOutsideTheTrustAnchor: a zone that is neither the trust anchor's
+// zone nor below it is indeterminate (RFC 4035 §4.3: no trust anchor says
+// this part of the tree is secure), without a finding code and without
+// fetching its DS or DNSKEY RRsets. An anchor for a zone deeper in the tree
+// (an island of security) still makes that zone and its data secure.
+func TestZoneOutsideTheTrustAnchor(t *testing.T) {
+	t.Run("anchor below the zone", func(t *testing.T) {
+		w := newSignedWorld(t, nil)
+		r, log := w.resolver(&TrustAnchor{Zone: "example.com.", DS: []*dns.DS{w.example.ksk.ToDS(dns.SHA256)}})
+		res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+		if res.Status != StatusAnswer || res.Security.State != SecuritySecure {
+			t.Fatalf("%v %v (%s %s), want a secure answer", res.Status, res.Security.State, res.Detail, res.Security.Reason)
+		}
+		got := log.validated()
+		wantValidated(t, got, "com. keys", SecurityIndeterminate, "", false, "no trust anchor covers com. (the anchor is for example.com.)")
+		wantValidated(t, got, "example.com. keys", SecuritySecure, "", false, "")
+		wantValidated(t, got, "example.com. answer", SecuritySecure, "", false, "the chain of trust reaches example.com.")
+		for _, q := range []struct {
+			name  string
+			qtype uint16
+		}{{".", dns.TypeDNSKEY}, {"com.", dns.TypeDS}, {"com.", dns.TypeDNSKEY}, {"example.com.", dns.TypeDS}} {
+			if w.f.asked(q.name, q.qtype) {
+				t.Errorf("%s %s was asked, outside the trust anchor", q.name, dns.TypeToString[q.qtype])
+			}
+		}
+		if !w.f.asked("example.com.", dns.TypeDNSKEY) {
+			t.Error("the DNSKEY RRset of the anchor's zone was not fetched")
+		}
+	})
+	t.Run("anchor elsewhere", func(t *testing.T) {
+		w := newSignedWorld(t, nil)
+		other := newTestZone(t, "example.net.", dns.ED25519)
+		r, log := w.resolver(&TrustAnchor{Zone: "example.net.", DS: []*dns.DS{other.ksk.ToDS(dns.SHA256)}})
+		res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+		if res.Status != StatusAnswer || res.Security.State != SecurityIndeterminate || res.Security.Code != "" {
+			t.Fatalf("%v %v %q (%s %s), want an indeterminate answer without a code", res.Status, res.Security.State, res.Security.Code, res.Detail, res.Security.Reason)
+		}
+		got := log.validated()
+		wantValidated(t, got, "com. keys", SecurityIndeterminate, "", false, "no trust anchor covers com. (the anchor is for example.net.)")
+		wantValidated(t, got, "example.com. keys", SecurityIndeterminate, "", false, "no trust anchor covers example.com. (the anchor is for example.net.)")
+		wantValidated(t, got, "example.com. answer", SecurityIndeterminate, "", true, "below example.com., whose state could not be determined")
+		for _, q := range []uint16{dns.TypeDS, dns.TypeDNSKEY} {
+			for _, name := range []string{".", "com.", "example.com."} {
+				if w.f.asked(name, q) {
+					t.Errorf("%s %s was asked, outside the trust anchor", name, dns.TypeToString[q])
+				}
+			}
+		}
+	})
+}
+
+// TestRootAnchorParsedOnce: without Config.TrustAnchor, every zone check
+// uses the embedded root anchor, parsed once for the process, not at every
+// check; RootTrustAnchor still returns a copy of its own to each caller.
+func TestRootAnchorParsedOnce(t *testing.T) {
+	r := &Resolver{Transport: newFakeNet(), Config: testConfig()}
+	r.Config.DNSSEC = true
+	rn, err := r.newRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn2, err := r.newRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := rn.anchor()
+	if rn.anchor() != a || rn2.anchor() != a {
+		t.Error("the root anchor is parsed again")
+	}
+	if !reflect.DeepEqual(a, RootTrustAnchor()) {
+		t.Errorf("anchor %+v, want the embedded root anchor %+v", a, RootTrustAnchor())
+	}
+	if allocs := testing.AllocsPerRun(10, func() { rn.anchor() }); allocs != 0 {
+		t.Errorf("anchor() allocates %v times", allocs)
+	}
+	if RootTrustAnchor() == RootTrustAnchor() {
+		t.Error("RootTrustAnchor returns a shared value its callers may change")
+	}
+	own := &TrustAnchor{Zone: "example."}
+	r.Config.TrustAnchor = own
+	if rn, _ := r.newRun(); rn.anchor() != own {
+		t.Error("Config.TrustAnchor is not used")
+	}
+}
+
+func BenchmarkRunAnchor(b *testing.B) {
+	r := &Resolver{Transport: newFakeNet(), Config: testConfig()}
+	r.Config.DNSSEC = true
+	rn, err := r.newRun()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if rn.anchor().Zone != "." {
+			b.Fatal("not the root anchor")
+		}
+	}
+}

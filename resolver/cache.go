@@ -53,6 +53,14 @@ const (
 // applies to every type of the name.
 const typeNXDomain = 0
 
+// negativeKey is the cache key type of a negative answer to qtype.
+func negativeKey(qtype uint16, neg Negative) uint16 {
+	if neg == NXDomain && qtype != dns.TypeDS {
+		return typeNXDomain
+	}
+	return qtype
+}
+
 type cacheKey struct {
 	name  string
 	qtype uint16
@@ -164,11 +172,12 @@ func (c *Cache) storeReferral(ns []dns.RR, glue [][]dns.RR, zone string) {
 }
 
 // StoreNegative caches an NXDOMAIN (for every type of name) or a NODATA
-// (for name and qtype) with the negative TTL of RFC 2308.
+// (for name and qtype) with the negative TTL of RFC 2308. An NXDOMAIN to a
+// DS question is kept for the DS only: it comes from the parent's side of
+// the cut (RFC 4035 §3.1.4.1), where a broken parent may deny a name it
+// delegates, and must not hide the child zone's own data.
 func (c *Cache) StoreNegative(name string, qtype uint16, neg Negative, soa *dns.SOA, ttl uint32, zone string) {
-	if neg == NXDomain {
-		qtype = typeNXDomain
-	}
+	qtype = negativeKey(qtype, neg)
 	var s *dns.SOA
 	if soa != nil {
 		s = dns.Copy(soa).(*dns.SOA)

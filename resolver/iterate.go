@@ -404,7 +404,7 @@ func (rn *run) iterate(ctx context.Context, res int, purpose Purpose, q question
 		case KindNXDomain:
 			rn.cache.StoreNegative(q.name, q.qtype, NXDomain, resp.SOA, resp.NegTTL, ns.zone)
 			if validating {
-				rn.cache.setVerdict(q.name, typeNXDomain, sec)
+				rn.cache.setVerdict(q.name, negativeKey(q.qtype, NXDomain), sec)
 			}
 			return Outcome{Status: StatusNXDomain, Zone: ns.zone, SOA: resp.SOA, Authority: resp.Authority, Security: sec}
 		case KindNoData:
@@ -528,6 +528,11 @@ func (rn *run) fromCache(ctx context.Context, res int, validating bool, q questi
 	e, state := rn.cache.Lookup(q.name, q.qtype, RankAnswer)
 	expired = state == CacheExpired
 	if state == CacheHit {
+		if e.Negative == NXDomain { // a DS denied by the parent (negativeKey)
+			step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindNXDomain, SOA: e.SOA, NegTTL: e.TTL, Rcode: dns.RcodeNameError})
+			sec := rn.cachedVerdict(validating, step, e, "nxdomain")
+			return Outcome{Status: StatusNXDomain, Zone: e.Zone, SOA: e.SOA, Security: sec}, true, false
+		}
 		if e.Negative == NoData {
 			step := rn.hitStep(res, e.Zone, q, e, Response{Kind: KindNoData, SOA: e.SOA, NegTTL: e.TTL})
 			sec := rn.cachedVerdict(validating, step, e, "nodata")

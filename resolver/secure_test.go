@@ -202,6 +202,19 @@ func TestDSNXDOMAINAtDelegation(t *testing.T) {
 			if !ok || zs.v.State != SecurityBogus || zs.v.Code != CodeNSECProofInvalid || len(zs.keys) != 0 {
 				t.Errorf("cached state of example.com.: %+v %v, want bogus without keys", zs, ok)
 			}
+			// The NXDOMAIN answered a DS question, on the parent's side of
+			// the cut: it says nothing of the child's own data. The zone's
+			// NS RRset is asked of its servers, not denied from the cache.
+			ns := r.Resolve(context.Background(), "example.com.", dns.TypeNS)
+			if ns.Status != StatusAnswer {
+				t.Errorf("example.com. NS after the DS was denied: %v (%s), want the zone's answer", ns.Status, ns.Detail)
+			}
+			if e, state := r.Cache.Lookup("example.com.", dns.TypeDS, RankAnswer); state != CacheHit || e.Negative != NXDomain {
+				t.Errorf("cached DS of example.com.: %v %+v, want the NXDOMAIN", state, e)
+			}
+			if ds := r.Resolve(context.Background(), "example.com.", dns.TypeDS); ds.Status != StatusNXDomain {
+				t.Errorf("example.com. DS again: %v, want the NXDOMAIN", ds.Status)
+			}
 		})
 	}
 }

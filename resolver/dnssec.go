@@ -62,8 +62,10 @@ type Verdict struct {
 	// State is the result. The zero value (SecurityUnchecked) is never
 	// returned by a Validate function.
 	State Security
-	// Code is one of the Code constants when State is Bogus or
-	// Indeterminate, and "" otherwise.
+	// Code is one of the Code constants when State is Bogus, or
+	// Indeterminate because of something a server sent; "" otherwise. An
+	// Indeterminate with no code (no trust anchor covers the zone, or its
+	// keys could not be fetched) is not a finding: trace reports none.
 	Code string
 	// Reason is one plain-English sentence: what failed (key tags,
 	// algorithm, owner/type, times in UTC RFC 3339), or what proved the

@@ -294,7 +294,7 @@ func TestRootAnchorParsedOnce(t *testing.T) {
 	if allocs := testing.AllocsPerRun(10, func() { rn.anchor() }); allocs != 0 {
 		t.Errorf("anchor() allocates %v times", allocs)
 	}
-	if RootTrustAnchor() == RootTrustAnchor() {
+	if first, second := RootTrustAnchor(), RootTrustAnchor(); first == second {
 		t.Error("RootTrustAnchor returns a shared value its callers may change")
 	}
 	own := &TrustAnchor{Zone: "example."}

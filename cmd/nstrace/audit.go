@@ -98,7 +98,7 @@ func runAudit(c *cli.Context, e *env) error {
 	if c.Bool("resume") && c.String("out") == "" {
 		return usageError("--resume needs --out: the file whose domains are done")
 	}
-	domains, bad, err := readDomains(c.Args().First(), e.stdin)
+	domains, bad, dups, err := readDomains(c.Args().First(), e.stdin)
 	if err != nil {
 		return err
 	}
@@ -174,6 +174,7 @@ func runAudit(c *cli.Context, e *env) error {
 	}
 
 	sum := newAuditSummary()
+	sum.badLines, sum.dupLines = len(bad), dups
 	start := time.Now()
 	jobs := make(chan string)
 	var wg sync.WaitGroup
@@ -257,14 +258,15 @@ func parseShard(s string) (int, int, error) {
 }
 
 // readDomains reads one domain per line; bad lines are returned as
-// messages with their line numbers, never fatal.
-func readDomains(path string, stdin io.Reader) (domains, bad []string, err error) {
+// messages with their line numbers, never fatal. A domain given again
+// (in any case, with or without the final dot) is counted in dups.
+func readDomains(path string, stdin io.Reader) (domains, bad []string, dups int, err error) {
 	var r io.Reader = stdin
 	name := "stdin"
 	if path != "-" {
 		f, err := openList(path, "", "domains")
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		defer f.Close()
 		r, name = f, path
@@ -275,16 +277,18 @@ func readDomains(path string, stdin io.Reader) (domains, bad []string, err error
 		switch {
 		case err != nil:
 			bad = append(bad, fmt.Sprintf("%s:%d: skipped: %v", name, line, err))
-		case !seen[d]:
+		case seen[d]:
+			dups++
+		default:
 			seen[d] = true
 			domains = append(domains, d)
 		}
 		return true
 	})
 	if err != nil {
-		return nil, nil, usageError("%v", err)
+		return nil, nil, 0, usageError("%v", err)
 	}
-	return domains, bad, nil
+	return domains, bad, dups, nil
 }
 
 func auditLine(domain string, t *trace.Trace, took time.Duration) auditResult {
@@ -374,8 +378,11 @@ func openAuditOut(c *cli.Context, e *env) (*auditOut, map[string]bool, error) {
 // auditSummary counts what the audit found.
 type auditSummary struct {
 	checked, withErrors, withWarnings, queries, skipped int
-	codes                                               map[string]int
-	wall                                                time.Duration
+	// badLines and dupLines are the lines of the list that were not
+	// domains to check: not a valid name, or a domain given before.
+	badLines, dupLines int
+	codes              map[string]int
+	wall               time.Duration
 }
 
 func newAuditSummary() *auditSummary { return &auditSummary{codes: map[string]int{}} }
@@ -412,6 +419,12 @@ func writeSummary(c *cli.Context, e *env, s *auditSummary) error {
 	fmt.Fprintf(tw, "domains checked\t%d\n", s.checked)
 	if s.skipped > 0 {
 		fmt.Fprintf(tw, "already done (--resume)\t%d\n", s.skipped)
+	}
+	if s.badLines > 0 {
+		fmt.Fprintf(tw, "bad lines skipped\t%d\n", s.badLines)
+	}
+	if s.dupLines > 0 {
+		fmt.Fprintf(tw, "repeated domains skipped\t%d\n", s.dupLines)
 	}
 	fmt.Fprintf(tw, "with errors\t%d\n", s.withErrors)
 	fmt.Fprintf(tw, "with warnings\t%d\n", s.withWarnings)

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -50,7 +52,7 @@ func TestAuditEqualsCheck(t *testing.T) {
 	for _, d := range w.Domains() {
 		lines = append(lines, d.Name)
 	}
-	lines = append(lines, "# a comment", "", "not a..name", "mydomain.com # again: counted once")
+	lines = append(lines, "# a comment", "", "not a..name", "mydomain.com # again: counted once", "MyDomain.COM.")
 	os.WriteFile(list, []byte(strings.Join(lines, "\n")), 0o644)
 	out := filepath.Join(dir, "out.jsonl")
 	code, stdout, stderr := run(t, "audit", "--lab", "--dnssec", "--concurrency", "16", "--out", out, "--summary", filepath.Join(dir, "summary.txt"), list)
@@ -85,8 +87,15 @@ func TestAuditEqualsCheck(t *testing.T) {
 		}
 	}
 	summary, _ := os.ReadFile(filepath.Join(dir, "summary.txt"))
-	if !strings.Contains(string(summary), "domains checked") || !strings.Contains(string(summary), "domains/s") {
-		t.Errorf("summary: %s", summary)
+	for _, want := range []string{
+		fmt.Sprintf(`(?m)^domains checked +%d$`, len(w.Domains())),
+		`(?m)^bad lines skipped +1$`,
+		`(?m)^repeated domains skipped +2$`,
+		`(?m)^domains/s +[0-9.]+$`,
+	} {
+		if !regexp.MustCompile(want).Match(summary) {
+			t.Errorf("summary lacks %s:\n%s", want, summary)
+		}
 	}
 }
 

@@ -41,7 +41,7 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 		// The signatures and the NSEC or NSEC3 chain are made again by
 		// signZone below; a presigned zone keeps its own, now perhaps
 		// stale.
-		z.sigs, z.nsecNames, z.nsec3 = nil, nil, nil
+		z.sigs, z.nsecNames, z.nsec3, z.unaltered = nil, nil, nil, nil
 	}
 	for owner, sets := range old.nodes {
 		z.nodes[owner] = maps.Clone(sets)
@@ -52,6 +52,11 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 				delete(z.nodes[owner], t)
 			}
 		}
+	}
+	// The RRsets that break=alter changed after signing are put back as
+	// they were signed: signZone signs them and alters them again, once.
+	for ref, rrs := range old.unaltered {
+		z.nodes[ref.name][ref.rrtype] = rrs
 	}
 	for _, rr := range patch {
 		h := rr.Header()

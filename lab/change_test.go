@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/miekg/dns"
 )
@@ -41,6 +43,7 @@ func TestWithChangeKeepsZoneProperties(t *testing.T) {
 	for _, tc := range []struct{ zone, records string }{
 		{"mydomain.com", "www 300 IN A 127.10.1.81\n"},
 		{"secure.com", "www 300 IN A 127.10.60.99\n"},
+		{"badsig.com", "www 300 IN A 127.10.66.90\n"},
 	} {
 		nw, err := w.WithChange(tc.zone, tc.records)
 		if err != nil {
@@ -50,7 +53,7 @@ func TestWithChangeKeepsZoneProperties(t *testing.T) {
 		old, changed := *w.zones[name], *nw.zones[name]
 		for _, z := range []*zone{&old, &changed} {
 			z.file, z.soa, z.nodes, z.exists, z.cuts = "", nil, nil, nil, nil
-			z.sigs, z.nsecNames, z.nsec3 = nil, nil, nil
+			z.sigs, z.nsecNames, z.nsec3, z.unaltered = nil, nil, nil, nil
 		}
 		if !reflect.DeepEqual(old, changed) {
 			t.Errorf("%s: the change lost or altered more than data: %s", name, strings.Join(differingFields(old, changed), ", "))
@@ -125,6 +128,136 @@ func TestWithChangeRefusesOutsideLoopback(t *testing.T) {
 			t.Errorf("change of %s %q: error %q, want one line starting %q holding %q", tc.zone, tc.records, err, "lab: change of "+dns.Fqdn(tc.zone)+": ", tc.wantErr)
 		case tc.wantErr != "" && nw != nil:
 			t.Errorf("change of %s %q: a world with the error %v", tc.zone, tc.records, err)
+		}
+	}
+}
+
+// TestWithChangeKeepsUntouchedRRsets: in every zone the lab signs, a
+// change that adds a name leaves every other RRset and its signatures as
+// they were, breakages included (break=alter, break=nosig). Only the new
+// name and the NSEC or NSEC3 chain that now covers it differ.
+func TestWithChangeKeepsUntouchedRRsets(t *testing.T) {
+	w := mustDefault(t)
+	zones := signedZones(w)
+	if !slices.ContainsFunc(zones, func(z *zone) bool { return len(z.signing.alter) > 0 }) {
+		t.Fatal("no zone of the default world has break=alter: the test proves less")
+	}
+	for _, old := range zones {
+		added := "nstrace-change." + strings.TrimPrefix(old.name, ".")
+		if old.name == "." {
+			added = "nstrace-change."
+		}
+		nw, err := w.WithChange(old.name, added+" 300 IN A 127.0.0.9\n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		z := nw.zones[old.name]
+		if len(z.nodes[added][dns.TypeA]) != 1 {
+			t.Errorf("%s: the change is not in the zone", old.name)
+		}
+		for _, pair := range []struct {
+			what     string
+			old, new map[string]map[uint16][]dns.RR
+		}{{"data", old.nodes, z.nodes}, {"RRSIG", old.sigs, z.sigs}} {
+			for owner, sets := range pair.old {
+				for typ, rrs := range sets {
+					if typ == dns.TypeNSEC || typ == dns.TypeNSEC3 {
+						continue
+					}
+					if got, want := fmt.Sprint(pair.new[owner][typ]), fmt.Sprint(rrs); got != want {
+						t.Errorf("%s: %s of %s %s after an unrelated change:\n%s\nwant\n%s", old.name, pair.what, owner, dns.TypeToString[typ], got, want)
+					}
+				}
+			}
+			for owner, sets := range pair.new {
+				for typ := range sets {
+					if _, ok := pair.old[owner][typ]; !ok && owner != added && typ != dns.TypeNSEC && typ != dns.TypeNSEC3 {
+						t.Errorf("%s: %s of %s %s is new after an unrelated change", old.name, pair.what, owner, dns.TypeToString[typ])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWithChangeKeepsAlteration: badsig.com (break=alter:www/A) serves
+// www with the address of its zone file, 127.10.66.80, altered after
+// signing to 127.10.66.81. After a change the zone still serves .81 with
+// the same RRSIG, which fails for the same reason: it was made over .80.
+// A change of www itself is altered once, in the same way.
+func TestWithChangeKeepsAlteration(t *testing.T) {
+	w := mustDefault(t)
+	const ns = "127.0.4.1"
+	served := func(w *World) (a []dns.RR, sig *dns.RRSIG) {
+		m := ask(t, NewNetwork(w), ns, "www.badsig.com", dns.TypeA)
+		for _, rr := range ofType(m.Answer, dns.TypeRRSIG) {
+			sig = rr.(*dns.RRSIG)
+		}
+		return ofType(m.Answer, dns.TypeA), sig
+	}
+	// signedOver says whether sig verifies over www A with the address addr.
+	signedOver := func(w *World, sig *dns.RRSIG, addr string) bool {
+		rr, err := dns.NewRR("www.badsig.com. 300 IN A " + addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sig != nil && sig.Verify(dnskeys(w.zones["badsig.com."])[sig.KeyTag], []dns.RR{rr}) == nil
+	}
+	oldA, oldSig := served(w)
+	if len(oldA) != 1 || oldA[0].(*dns.A).A.String() != "127.10.66.81" || !signedOver(w, oldSig, "127.10.66.80") || signedOver(w, oldSig, "127.10.66.81") {
+		t.Fatalf("www.badsig.com in the default world: %v %v, want 127.10.66.81 signed as 127.10.66.80", oldA, oldSig)
+	}
+	for _, tc := range []struct {
+		records      string
+		serve, signs string // the address served, the one signed
+	}{
+		{"other 300 IN A 127.0.0.9\n", "127.10.66.81", "127.10.66.80"},
+		{"www 300 IN A 127.10.66.90\n", "127.10.66.91", "127.10.66.90"},
+	} {
+		nw, err := w.WithChange("badsig.com", tc.records)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, sig := served(nw)
+		if len(a) != 1 || a[0].(*dns.A).A.String() != tc.serve || !signedOver(nw, sig, tc.signs) || signedOver(nw, sig, tc.serve) {
+			t.Errorf("change %q: www.badsig.com %v %v, want %s signed as %s", tc.records, a, sig, tc.serve, tc.signs)
+		}
+		if tc.serve == "127.10.66.81" && (fmt.Sprint(a) != fmt.Sprint(oldA) || sig.String() != oldSig.String()) {
+			t.Errorf("change %q: www.badsig.com %v %v, want as before %v %v", tc.records, a, sig, oldA, oldSig)
+		}
+	}
+}
+
+// TestWithChangeKeepsTXTAlteration: a TXT RRset altered after signing
+// (break=alter:NAME/TXT) gets its extra string once, change or not.
+func TestWithChangeKeepsTXTAlteration(t *testing.T) {
+	fsys := fstest.MapFS{
+		"world.conf":      {Data: []byte("zone x.test zones/x.zone dnssec=nsec break=alter:t/TXT\nzone . zones/root.zone\nserver a.root. 127.0.0.1 . x.test\n")},
+		"zones/x.zone":    {Data: []byte(xZone + "t TXT \"signed\"\n")},
+		"zones/root.zone": {Data: []byte("@ SOA a.root. b. 1 2 3 4 5\n@ NS a.root.\na.root. A 127.0.0.1\nx.test. NS a.\n")},
+	}
+	w, err := Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `["signed" "altered after signing"]`
+	txt := func(w *World) string {
+		var out []string
+		for _, rr := range w.zones["x.test."].nodes["t.x.test."][dns.TypeTXT] {
+			out = append(out, fmt.Sprintf("%q", rr.(*dns.TXT).Txt))
+		}
+		return strings.Join(out, " ")
+	}
+	if got := txt(w); got != want {
+		t.Fatalf("t.x.test TXT %s, want %s", got, want)
+	}
+	nw := w
+	for range 2 { // a change of a changed world too
+		if nw, err = nw.WithChange("x.test", "other A 127.0.0.9\n"); err != nil {
+			t.Fatal(err)
+		}
+		if got := txt(nw); got != want {
+			t.Errorf("after a change: t.x.test TXT %s, want %s", got, want)
 		}
 	}
 }

@@ -39,6 +39,10 @@ type zone struct {
 	// sigs holds the RRSIGs: owner (lower case) -> type covered -> RRSIGs.
 	// DNSKEY, DS, NSEC and NSEC3PARAM RRsets are in nodes, like any data.
 	sigs map[string]map[uint16][]dns.RR
+	// unaltered holds the RRsets that break=alter changed after signing,
+	// as they were signed (nodes holds them as they are served): a change
+	// (WithChange) starts from them, and alters them again once signed.
+	unaltered map[rrsetRef][]dns.RR
 	// nsecNames are the owners of the NSEC chain, in canonical order.
 	nsecNames []string
 	// nsec3 is the NSEC3 chain. Its owners (hashed names) are not names

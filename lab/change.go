@@ -12,10 +12,12 @@ import (
 // WithChange returns a copy of the world in which the zone named zoneName
 // (its default variant, on every server that serves it) has the RRsets of
 // records replaced: records is zone-file text relative to the zone, and
-// each owner and type it holds replaces that RRset. The world itself is not
-// changed. Lab stories use it to play an operator's change — a registrar
-// that updates a delegation, a zone that drops a server — while the
-// resolver's cache still remembers the old data.
+// each owner and type it holds replaces that RRset. A CNAME, which a name
+// holds alone, replaces all its name holds (but at the apex, where it is
+// refused). The changed zone is held to the rules of zone files. The
+// world itself is not changed. Lab stories use it to play an operator's
+// change — a registrar that updates a delegation, a zone that drops a
+// server — while the resolver's cache still remembers the old data.
 func (w *World) WithChange(zoneName, records string) (*World, error) {
 	name, err := canonicalName(zoneName)
 	if err != nil {
@@ -25,7 +27,7 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 	if old == nil {
 		return nil, fmt.Errorf("lab: no zone %s in the world", name)
 	}
-	patch, err := parseRecords([]byte(records), name)
+	patch, err := parseRecords([]byte(records), old)
 	if err != nil {
 		return nil, err
 	}
@@ -64,15 +66,39 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 		if z.nodes[owner] == nil {
 			z.nodes[owner] = map[uint16][]dns.RR{}
 		}
+		if h.Rrtype == dns.TypeCNAME && owner != name {
+			// A CNAME is all its name may hold (RFC 1034 3.6.2), so a
+			// change that puts one at a name replaces all the name
+			// holds, but an NSEC, which may go with it (RFC 4035 2.5).
+			// The apex keeps its SOA and NS: a CNAME there is refused
+			// below.
+			for t := range z.nodes[owner] {
+				if t != dns.TypeNSEC {
+					delete(z.nodes[owner], t)
+				}
+			}
+		}
 		z.nodes[owner][h.Rrtype] = nil // replaced below, record by record
 	}
 	for _, rr := range patch {
 		h := rr.Header()
 		owner := strings.ToLower(h.Name)
 		z.nodes[owner][h.Rrtype] = append(z.nodes[owner][h.Rrtype], rr)
-		if soa, ok := rr.(*dns.SOA); ok && owner == name {
-			z.soa = soa
+		if soa, ok := rr.(*dns.SOA); ok {
+			z.soa = soa // at the apex: parseRecords checked it
 		}
+	}
+	// The changed zone is held to the rules of zone files (parseZone) as
+	// a whole: other data beside a CNAME is refused whether the change
+	// or the zone holds it.
+	for _, rr := range patch {
+		owner := strings.ToLower(rr.Header().Name)
+		if why := nodeProblem(owner, z.nodes[owner]); why != "" {
+			return nil, fmt.Errorf("lab: change of %s: %s: %s", name, why, strings.ReplaceAll(rr.String(), "\t", " "))
+		}
+	}
+	if why := z.apexProblem(); why != "" {
+		return nil, fmt.Errorf("lab: change of %s: %s", name, why)
 	}
 	for owner, sets := range z.nodes {
 		if owner != name && len(sets[dns.TypeNS]) > 0 {
@@ -119,18 +145,23 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 	return nw, nil
 }
 
-// parseRecords parses zone-file text whose records must all lie in zone
-// and, as in a zone file, point nowhere outside loopback.
-func parseRecords(text []byte, zone string) ([]dns.RR, error) {
-	zp := newZoneParser(text, zone, "change of "+zone)
+// parseRecords parses zone-file text for a change of the zone z. Each
+// record is held to the rules of zone files (recordProblem): class IN,
+// inside the zone, an SOA only at the apex and only one, no address
+// outside loopback.
+func parseRecords(text []byte, z *zone) ([]dns.RR, error) {
+	zp := newZoneParser(text, z.name, "change of "+z.name)
 	var out []dns.RR
+	hasSOA := false
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		if !dns.IsSubDomain(zone, strings.ToLower(rr.Header().Name)) {
-			return nil, fmt.Errorf("lab: change of %s: %s is outside the zone", zone, rr.Header().Name)
+		bad := func(format string, args ...any) error {
+			return fmt.Errorf("lab: change of %s: %s: %s", z.name, fmt.Sprintf(format, args...), strings.ReplaceAll(rr.String(), "\t", " "))
 		}
-		// The rule of zone files (parseZone): no address outside loopback.
-		if why := outsideLoopback(rr); why != "" {
-			return nil, fmt.Errorf("lab: change of %s: %s: %s", zone, why, strings.ReplaceAll(rr.String(), "\t", " "))
+		if why := recordProblem(rr, z.name, hasSOA); why != "" {
+			return nil, bad("%s", why)
+		}
+		if rr.Header().Rrtype == dns.TypeSOA {
+			hasSOA = true
 		}
 		out = append(out, rr)
 	}
@@ -138,7 +169,7 @@ func parseRecords(text []byte, zone string) ([]dns.RR, error) {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("lab: change of %s: no records", zone)
+		return nil, fmt.Errorf("lab: change of %s: no records", z.name)
 	}
 	return out, nil
 }

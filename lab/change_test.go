@@ -261,3 +261,110 @@ func TestWithChangeKeepsTXTAlteration(t *testing.T) {
 		}
 	}
 }
+
+// checkChangeErr reports a change that is made when it should be refused
+// or the other way round, and an error that is not one line starting
+// "lab: change of ZONE: " and holding wantErr.
+func checkChangeErr(t *testing.T, w *World, zone, records, wantErr string) *World {
+	t.Helper()
+	nw, err := w.WithChange(zone, records)
+	prefix := "lab: change of " + dns.Fqdn(zone) + ": "
+	switch {
+	case wantErr == "" && err != nil:
+		t.Errorf("change of %s %q: %v", zone, records, err)
+	case wantErr != "" && err == nil:
+		t.Errorf("change of %s %q is made, want the error %q", zone, records, wantErr)
+	case wantErr != "" && (!strings.Contains(err.Error(), wantErr) || !strings.HasPrefix(err.Error(), prefix) || strings.Contains(err.Error(), "\n")):
+		t.Errorf("change of %s %q: error %q, want one line starting %q holding %q", zone, records, err, prefix, wantErr)
+	case wantErr != "" && nw != nil:
+		t.Errorf("change of %s %q: a world with the error %v", zone, records, err)
+	}
+	return nw
+}
+
+// TestWithChangeHeldToZoneFileRules: a change is held to the rules of
+// zone files, the changed zone as a whole: class IN, an SOA only at the
+// apex and only one, no CNAME beside other data. A CNAME takes the whole
+// name it is put at (but the apex), so that a change can turn an address
+// into an alias; other data does not displace a CNAME the change keeps.
+func TestWithChangeHeldToZoneFileRules(t *testing.T) {
+	w := mustDefault(t)
+	const soa = "@ 3600 IN SOA ns1.hostingprovider.com. hostmaster.mydomain.com. 2025112502 7200 1800 1209600 300\n"
+	tests := []struct {
+		zone, records string
+		wantErr       string // "": the change is made
+	}{
+		{"mydomain.com", soa, ""},
+		{"mydomain.com", "www 300 CH A 127.10.1.81\n", "class CH is not IN: www.mydomain.com. 300 CH A 127.10.1.81"},
+		{"mydomain.com", "www.example.com. 300 IN A 127.10.1.81\n", "record is outside the zone mydomain.com."},
+		{"mydomain.com", "www 300 IN SOA ns1.hostingprovider.com. hostmaster.mydomain.com. 1 2 3 4 5\n", "SOA is not at the apex"},
+		{"mydomain.com", soa + strings.Replace(soa, "2025112502", "2025112503", 1), "second SOA record"},
+		// A CNAME replaces the only data of its name, or all of it.
+		{"mydomain.com", "www 300 IN CNAME mail.mydomain.com.\n", ""},
+		{"mydomain.com", "nodata 300 IN CNAME www.mydomain.com.\n", ""},
+		{"mydomain.com", "new 300 IN CNAME www.mydomain.com.\n", ""},
+		{"shop.com", "www 900 IN CNAME other.cdnhost.net.\n", ""},
+		{"secure.com", "www 300 IN CNAME mail.secure.com.\n", ""},
+		// A CNAME beside other data, of the change or of the zone.
+		{"mydomain.com", "www 300 IN CNAME a.example.\nwww 300 IN CNAME b.example.\n", "www.mydomain.com. has more than one CNAME"},
+		{"mydomain.com", "www 300 IN CNAME mail.mydomain.com.\nwww 300 IN TXT \"x\"\n", "www.mydomain.com. has a CNAME and other data"},
+		{"mydomain.com", "www 300 IN TXT \"x\"\nwww 300 IN CNAME mail.mydomain.com.\n", "www.mydomain.com. has a CNAME and other data"},
+		{"shop.com", "www 900 IN A 127.10.8.80\n", "www.shop.com. has a CNAME and other data: www.shop.com. 900 IN A 127.10.8.80"},
+		{"mydomain.com", "@ 300 IN CNAME www.mydomain.com.\n", "mydomain.com. has a CNAME and other data"},
+	}
+	for _, tc := range tests {
+		checkChangeErr(t, w, tc.zone, tc.records, tc.wantErr)
+	}
+	nw := checkChangeErr(t, w, "mydomain.com", soa, "")
+	if nw != nil && nw.zones["mydomain.com."].soa.Serial != 2025112502 {
+		t.Errorf("the changed SOA is not the zone's: %v", nw.zones["mydomain.com."].soa)
+	}
+}
+
+// TestWithChangeCNAMETakesTheName: a CNAME put by a change at a name
+// that had other data is all the name holds, and all it serves, signed
+// again in a zone the lab signs.
+func TestWithChangeCNAMETakesTheName(t *testing.T) {
+	w := mustDefault(t)
+	for _, tc := range []struct {
+		zone, records, server, name string
+		wantA, wantTXT              string // the answer, records sorted, without RRSIGs
+	}{
+		{"mydomain.com", "www 300 IN CNAME mail.mydomain.com.\n", "ns1.hostingprovider.com", "www.mydomain.com",
+			"mail.mydomain.com. A 127.10.1.25|www.mydomain.com. CNAME mail.mydomain.com.", "www.mydomain.com. CNAME mail.mydomain.com."},
+		{"mydomain.com", "nodata 300 IN CNAME www.mydomain.com.\n", "ns1.hostingprovider.com", "nodata.mydomain.com",
+			"nodata.mydomain.com. CNAME www.mydomain.com.|www.mydomain.com. A 127.10.1.80", "nodata.mydomain.com. CNAME www.mydomain.com."},
+		{"secure.com", "www 300 IN CNAME mail.secure.com.\n", "ns1.secure.com", "www.secure.com",
+			"mail.secure.com. A 127.10.60.25|www.secure.com. CNAME mail.secure.com.", "www.secure.com. CNAME mail.secure.com."},
+	} {
+		nw, err := w.WithChange(tc.zone, tc.records)
+		if err != nil {
+			t.Fatal(err)
+		}
+		z, owner := nw.zones[dns.Fqdn(tc.zone)], dns.Fqdn(tc.name)
+		types := slices.DeleteFunc(sortedTypes(z.nodes[owner]), func(t uint16) bool { return t == dns.TypeNSEC })
+		if !slices.Equal(types, []uint16{dns.TypeCNAME}) {
+			t.Errorf("change %q: %s holds the types %v (but NSEC), want a CNAME only", tc.records, owner, types)
+		}
+		n := NewNetwork(nw)
+		for _, q := range []struct {
+			qtype uint16
+			want  string
+		}{{dns.TypeA, tc.wantA}, {dns.TypeTXT, tc.wantTXT}} {
+			m := ask(t, n, serverAddr(t, nw, tc.server).String(), tc.name, q.qtype)
+			var got []string
+			for _, rr := range m.Answer {
+				if h := rr.Header(); h.Rrtype != dns.TypeRRSIG {
+					got = append(got, h.Name+" "+dns.TypeToString[h.Rrtype]+" "+strings.TrimPrefix(rr.String(), h.String()))
+				}
+			}
+			slices.Sort(got)
+			if strings.Join(got, "|") != q.want {
+				t.Errorf("change %q: %s %s answers %q, want %q", tc.records, tc.name, dns.TypeToString[q.qtype], strings.Join(got, "|"), q.want)
+			}
+			if z.signing != nil {
+				verifyReply(t, nw, m)
+			}
+		}
+	}
+}

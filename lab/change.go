@@ -14,10 +14,12 @@ import (
 // records replaced: records is zone-file text relative to the zone, and
 // each owner and type it holds replaces that RRset. A CNAME, which a name
 // holds alone, replaces all its name holds (but at the apex, where it is
-// refused). The changed zone is held to the rules of zone files. The
-// world itself is not changed. Lab stories use it to play an operator's
-// change — a registrar that updates a delegation, a zone that drops a
-// server — while the resolver's cache still remembers the old data.
+// refused). The changed zone is held to the rules of zone files, and a
+// change holds no RRSIG, NSEC or NSEC3 record (nor DNSKEY or NSEC3PARAM
+// for a zone the lab signs): see parseRecords. The world itself is not
+// changed. Lab stories use it to play an operator's change — a registrar
+// that updates a delegation, a zone that drops a server — while the
+// resolver's cache still remembers the old data.
 func (w *World) WithChange(zoneName, records string) (*World, error) {
 	name, err := canonicalName(zoneName)
 	if err != nil {
@@ -148,7 +150,10 @@ func (w *World) WithChange(zoneName, records string) (*World, error) {
 // parseRecords parses zone-file text for a change of the zone z. Each
 // record is held to the rules of zone files (recordProblem): class IN,
 // inside the zone, an SOA only at the apex and only one, no address
-// outside loopback.
+// outside loopback. A change holds no RRSIG, NSEC or NSEC3 record: it
+// does not touch a zone's signatures nor its chain of denial; and no
+// DNSKEY or NSEC3PARAM record for a zone the lab signs, which makes its
+// own.
 func parseRecords(text []byte, z *zone) ([]dns.RR, error) {
 	zp := newZoneParser(text, z.name, "change of "+z.name)
 	var out []dns.RR
@@ -160,8 +165,15 @@ func parseRecords(text []byte, z *zone) ([]dns.RR, error) {
 		if why := recordProblem(rr, z.name, hasSOA); why != "" {
 			return nil, bad("%s", why)
 		}
-		if rr.Header().Rrtype == dns.TypeSOA {
+		switch t := rr.Header().Rrtype; t {
+		case dns.TypeSOA:
 			hasSOA = true
+		case dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3:
+			return nil, bad("%s record in a change: a change does not touch a zone's signatures, nor its NSEC or NSEC3 chain", dns.TypeToString[t])
+		case dns.TypeDNSKEY, dns.TypeNSEC3PARAM:
+			if z.signing != nil {
+				return nil, bad("%s record in a change of a zone the lab signs: the lab makes it", dns.TypeToString[t])
+			}
 		}
 		out = append(out, rr)
 	}

@@ -368,3 +368,66 @@ func TestWithChangeCNAMETakesTheName(t *testing.T) {
 		}
 	}
 }
+
+// TestWithChangeRefusesDNSSECRecords: a change holds no signature and no
+// record of a denial chain (RRSIG, NSEC, NSEC3), in any zone: it does not
+// change them, and a presigned zone keeps them apart from its data. In a
+// zone the lab signs, it holds no DNSKEY or NSEC3PARAM either: the lab
+// makes them. A DS at a delegation is data, and a presigned zone's DNSKEY
+// is, as in a zone file.
+func TestWithChangeRefusesDNSSECRecords(t *testing.T) {
+	const rootZone = "@ SOA a.root. b. 1 2 3 4 5\n@ NS a.root.\na.root. A 127.0.0.1\nx.test. NS a.\n"
+	labSigned, err := Load(fstest.MapFS{
+		"world.conf":      {Data: []byte("zone x.test zones/x.zone dnssec=nsec3\nzone . zones/root.zone\nserver a.root. 127.0.0.1 . x.test\n")},
+		"zones/x.zone":    {Data: []byte(xZone + "a A 127.0.0.5\n")},
+		"zones/root.zone": {Data: []byte(rootZone)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same zone, presigned: its zone file holds the lab's signatures.
+	var file strings.Builder
+	for _, rr := range labSigned.zones["x.test."].records() {
+		file.WriteString(rr.String() + "\n")
+	}
+	presigned, err := Load(fstest.MapFS{
+		"world.conf":      {Data: []byte("zone x.test zones/x.zone\nzone . zones/root.zone\nserver a.root. 127.0.0.1 . x.test\n")},
+		"zones/x.zone":    {Data: []byte(file.String())},
+		"zones/root.zone": {Data: []byte(rootZone)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z := presigned.zones["x.test."]; !z.signed() || z.signing != nil || z.nsec3 == nil {
+		t.Fatal("x.test does not load as a presigned zone with NSEC3")
+	}
+	const (
+		rrsig      = "a 3600 IN RRSIG A 15 3 3600 20450101000000 20250101000000 1 x.test. AAAA\n"
+		nsec       = "a 3600 IN NSEC x.test. A RRSIG NSEC\n"
+		nsec3      = "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom 3600 IN NSEC3 1 0 0 - 0P9MHAVEQVM6T7VBL5LOP2U3T2RP3TON A RRSIG\n"
+		dnskey     = "@ 3600 IN DNSKEY 256 3 15 l02Woi0iS8Aa25FQkUd9RMzZHJpBoRQwAQEX1SxZJA4=\n"
+		nsec3param = "@ 0 IN NSEC3PARAM 1 0 0 -\n"
+	)
+	mydomainRRSIG := strings.Replace(strings.Replace(rrsig, "a 3600", "www 300", 1), "x.test.", "mydomain.com.", 1)
+	for _, tc := range []struct {
+		w                      *World
+		zone, records, wantErr string
+	}{
+		{presigned, "x.test", "b 3600 IN A 127.0.0.6\n", ""},
+		{presigned, "x.test", rrsig, "RRSIG record in a change: a change does not touch a zone's signatures, nor its NSEC or NSEC3 chain: a.x.test. 3600 IN RRSIG A 15"},
+		{presigned, "x.test", nsec, "NSEC record in a change"},
+		{presigned, "x.test", nsec3, "NSEC3 record in a change"},
+		{presigned, "x.test", dnskey, ""},
+		{presigned, "x.test", nsec3param, ""},
+		{labSigned, "x.test", "b 3600 IN A 127.0.0.6\n", ""},
+		{labSigned, "x.test", rrsig, "RRSIG record in a change"},
+		{labSigned, "x.test", nsec, "NSEC record in a change"},
+		{labSigned, "x.test", nsec3, "NSEC3 record in a change"},
+		{labSigned, "x.test", dnskey, "DNSKEY record in a change of a zone the lab signs: the lab makes it: x.test. 3600 IN DNSKEY 256 3 15"},
+		{labSigned, "x.test", nsec3param, "NSEC3PARAM record in a change of a zone the lab signs"},
+		{mustDefault(t), "mydomain.com", mydomainRRSIG, "RRSIG record in a change"},
+		{mustDefault(t), "com", "secure.com. 86400 IN DS 12345 15 2 " + strings.Repeat("ab", 32) + "\n", ""},
+	} {
+		checkChangeErr(t, tc.w, tc.zone, tc.records, tc.wantErr)
+	}
+}

@@ -476,11 +476,16 @@ func (z *zone) addRRSIG(sig *dns.RRSIG) {
 
 // applyBreaks breaks the signed zone as its zone line asks.
 func (z *zone) applyBreaks() error {
+	z.unaltered = nil
 	for _, ref := range z.signing.alter {
 		rrs := z.nodes[ref.name][ref.rrtype]
 		if len(rrs) == 0 || z.sigs[ref.name][ref.rrtype] == nil {
 			return fmt.Errorf("zone %s: break=alter:%s: no signed RRset there", z.name, ref)
 		}
+		if z.unaltered == nil {
+			z.unaltered = map[rrsetRef][]dns.RR{}
+		}
+		z.unaltered[ref] = rrs
 		changed := dns.Copy(rrs[0])
 		switch v := changed.(type) {
 		case *dns.A:

@@ -606,7 +606,7 @@ func TestTrustAnchor(t *testing.T) {
 	if !strings.HasPrefix(text, "; ") {
 		t.Errorf("TrustAnchorText has no comment: %q", text)
 	}
-	recs, err := parseRecords([]byte(text), ".")
+	recs, err := parseRecords([]byte(text), &zone{name: "."})
 	if err != nil || len(recs) != 1 || recs[0].String() != ds.String() {
 		t.Errorf("TrustAnchorText parses to %v, %v", recs, err)
 	}

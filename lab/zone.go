@@ -39,6 +39,10 @@ type zone struct {
 	// sigs holds the RRSIGs: owner (lower case) -> type covered -> RRSIGs.
 	// DNSKEY, DS, NSEC and NSEC3PARAM RRsets are in nodes, like any data.
 	sigs map[string]map[uint16][]dns.RR
+	// unaltered holds the RRsets that break=alter changed after signing,
+	// as they were signed (nodes holds them as they are served): a change
+	// (WithChange) starts from them, and alters them again once signed.
+	unaltered map[rrsetRef][]dns.RR
 	// nsecNames are the owners of the NSEC chain, in canonical order.
 	nsecNames []string
 	// nsec3 is the NSEC3 chain. Its owners (hashed names) are not names
@@ -70,27 +74,14 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 			return fmt.Errorf("%s:%d: %s: %s", file, recordLine(data, origin, i),
 				fmt.Sprintf(format, args...), strings.ReplaceAll(rr.String(), "\t", " "))
 		}
-		if h.Class != dns.ClassINET {
-			return nil, bad("class %s is not IN", dns.ClassToString[h.Class])
-		}
-		if !dns.IsSubDomain(origin, owner) {
-			return nil, bad("record is outside the zone %s", origin)
-		}
-		if v, ok := rr.(*dns.SOA); ok {
-			if owner != origin {
-				return nil, bad("SOA is not at the apex")
-			}
-			if z.soa != nil {
-				return nil, bad("second SOA record")
-			}
-			z.soa = v
-		}
-		if why := outsideLoopback(rr); why != "" {
+		if why := recordProblem(rr, origin, z.soa != nil); why != "" {
 			return nil, bad("%s", why)
 		}
-		// A presigned zone file: signatures and the NSEC3 chain are kept
-		// apart from the names of the zone.
+		// The SOA is the zone's. In a presigned zone file, signatures and
+		// the NSEC3 chain are kept apart from the names of the zone.
 		switch v := rr.(type) {
+		case *dns.SOA:
+			z.soa = v
 		case *dns.RRSIG:
 			z.addRRSIG(v)
 			continue
@@ -103,28 +94,17 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 			rrsets = make(map[uint16][]dns.RR)
 			z.nodes[owner] = rrsets
 		}
-		_, hasCNAME := rrsets[dns.TypeCNAME]
-		others := len(rrsets)
-		if _, ok := rrsets[dns.TypeNSEC]; ok {
-			others-- // an NSEC may go with a CNAME (RFC 4035 2.5)
-		}
-		switch {
-		case h.Rrtype == dns.TypeCNAME && hasCNAME:
-			return nil, bad("%s has more than one CNAME", owner)
-		case h.Rrtype == dns.TypeCNAME && others > 0, h.Rrtype != dns.TypeCNAME && h.Rrtype != dns.TypeNSEC && hasCNAME:
-			return nil, bad("%s has a CNAME and other data", owner)
-		}
 		rrsets[h.Rrtype] = append(rrsets[h.Rrtype], rr)
+		if why := nodeProblem(owner, rrsets); why != "" {
+			return nil, bad("%s", why)
+		}
 	}
 	if err := zp.Err(); err != nil {
 		// dns.ParseError already names the file and the line.
 		return nil, err
 	}
-	if z.soa == nil {
-		return nil, fmt.Errorf("%s: zone %s has no SOA record at its apex", file, origin)
-	}
-	if len(z.nodes[origin][dns.TypeNS]) == 0 {
-		return nil, fmt.Errorf("%s: zone %s has no NS records at its apex", file, origin)
+	if why := z.apexProblem(); why != "" {
+		return nil, fmt.Errorf("%s: %s", file, why)
 	}
 	for owner, rrsets := range z.nodes {
 		if owner != origin && len(rrsets[dns.TypeNS]) > 0 {
@@ -147,6 +127,58 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 		z.nsec3 = newNSEC3Chain(nsec3)
 	}
 	return z, nil
+}
+
+// recordProblem says why rr cannot be a record of the zone whose apex is
+// origin, after records that hold an SOA if hasSOA; it returns "" for a
+// record that can. Zone files (parseZone) and changes (parseRecords) are
+// held to it.
+func recordProblem(rr dns.RR, origin string, hasSOA bool) string {
+	h := rr.Header()
+	owner := strings.ToLower(h.Name)
+	switch {
+	case h.Class != dns.ClassINET:
+		return fmt.Sprintf("class %s is not IN", dns.ClassToString[h.Class])
+	case !dns.IsSubDomain(origin, owner):
+		return "record is outside the zone " + origin
+	case h.Rrtype == dns.TypeSOA && owner != origin:
+		return "SOA is not at the apex"
+	case h.Rrtype == dns.TypeSOA && hasSOA:
+		return "second SOA record"
+	}
+	return outsideLoopback(rr)
+}
+
+// nodeProblem says why the RRsets of one name, owner, cannot be together;
+// it returns "" if they can. A name with a CNAME has one, and no other
+// data but an NSEC (RFC 1034 3.6.2, RFC 4035 2.5). Zone files (parseZone)
+// and changed zones (WithChange) are held to it.
+func nodeProblem(owner string, rrsets map[uint16][]dns.RR) string {
+	switch n := len(rrsets[dns.TypeCNAME]); {
+	case n > 1:
+		return owner + " has more than one CNAME"
+	case n == 0:
+		return ""
+	}
+	for t, rrs := range rrsets {
+		if t != dns.TypeCNAME && t != dns.TypeNSEC && len(rrs) > 0 {
+			return owner + " has a CNAME and other data"
+		}
+	}
+	return ""
+}
+
+// apexProblem says what the zone z lacks at its apex; it returns "" if
+// it lacks nothing. Zone files (parseZone) and changed zones (WithChange)
+// are held to it.
+func (z *zone) apexProblem() string {
+	switch {
+	case len(z.nodes[z.name][dns.TypeSOA]) == 0:
+		return fmt.Sprintf("zone %s has no SOA record at its apex", z.name)
+	case len(z.nodes[z.name][dns.TypeNS]) == 0:
+		return fmt.Sprintf("zone %s has no NS records at its apex", z.name)
+	}
+	return ""
 }
 
 // outsideLoopback says why rr, an A or AAAA record, points outside the

@@ -808,6 +808,9 @@ func TestZoneOptionChecks(t *testing.T) {
 		{"argument to a break that takes none", "dnssec=nsec break=unsigned:a", xZone + "a A 127.0.0.5\n", "break=unsigned takes no argument"},
 		{"nxproof on a chain of 2", "dnssec=nsec break=nxproof", xZone + "a A 127.0.0.5\n", "break=nxproof needs a chain of at least 3 records"},
 		{"dnssec= on a signed zone file", "dnssec=nsec", xZone + ksk + "\n", "zones/x.zone is signed already"},
+		{"dnssec= on a zone file with NSEC", "dnssec=nsec", xZone + "@ NSEC a.x.test. SOA NS NSEC\n", "zones/x.zone is signed already"},
+		{"dnssec= on a zone file with NSEC3", "dnssec=nsec", xZone + "0p9mhaveqvm6t7vbl5lop2u3t2rp3tom.x.test. NSEC3 1 0 0 - 1p9mhaveqvm6t7vbl5lop2u3t2rp3tom A\n", "zones/x.zone is signed already"},
+		{"dnssec= on a zone file with NSEC3PARAM", "dnssec=nsec3", xZone + "@ NSEC3PARAM 1 0 0 -\n", "zones/x.zone is signed already"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

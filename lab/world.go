@@ -365,8 +365,8 @@ func (p *confParser) zone(line int, args []string) error {
 	if z.signing, err = parseZoneOptions(opts, name); err != nil {
 		return p.errf(line, "zone %s: %v", ref, err)
 	}
-	if z.signing != nil && len(z.sigs)+len(z.nodes[name][dns.TypeDNSKEY]) > 0 {
-		return p.errf(line, "zone %s: %s is signed already: it takes no dnssec= option", ref, file)
+	if z.signing != nil && z.holdsDNSSEC() {
+		return p.errf(line, "zone %s: %s is signed already (it holds RRSIG, DNSKEY, NSEC, NSEC3 or NSEC3PARAM records): it takes no dnssec= option", ref, file)
 	}
 	p.zoneLine[ref] = line
 	if variant == "" {

@@ -484,6 +484,12 @@ func TestLoadErrors(t *testing.T) {
 			wantErr: []string{"x.zone:3:", "not IN"},
 		},
 		{
+			name:    "class without a mnemonic",
+			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
+			files:   map[string]string{"x.zone": "@ SOA a. b. 1 2 3 4 5\n@ NS a.\nw CLASS77 TXT hi\n"},
+			wantErr: []string{"x.zone:3:", "class CLASS77 is not IN"},
+		},
+		{
 			name:    "no SOA",
 			conf:    "zone . root.zone\nzone x.test x.zone\nserver r 127.0.9.1 . x.test\n",
 			files:   map[string]string{"x.zone": "@ NS a.\n"},

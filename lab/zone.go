@@ -129,6 +129,15 @@ func parseZone(data []byte, origin, file string) (*zone, error) {
 	return z, nil
 }
 
+// holdsDNSSEC reports whether the zone file held records that only a
+// signed zone has: the lab signs a zone with a dnssec= option itself, and
+// would serve such records beside its own.
+func (z *zone) holdsDNSSEC() bool {
+	apex := z.nodes[z.name]
+	return len(z.sigs) > 0 || z.nsec3 != nil || len(z.nsecNames) > 0 ||
+		len(apex[dns.TypeDNSKEY]) > 0 || len(apex[dns.TypeNSEC3PARAM]) > 0
+}
+
 // recordProblem says why rr cannot be a record of the zone whose apex is
 // origin, after records that hold an SOA if hasSOA; it returns "" for a
 // record that can. Zone files (parseZone) and changes (parseRecords) are
@@ -138,7 +147,7 @@ func recordProblem(rr dns.RR, origin string, hasSOA bool) string {
 	owner := strings.ToLower(h.Name)
 	switch {
 	case h.Class != dns.ClassINET:
-		return fmt.Sprintf("class %s is not IN", dns.ClassToString[h.Class])
+		return fmt.Sprintf("class %s is not IN", dns.Class(h.Class))
 	case !dns.IsSubDomain(origin, owner):
 		return "record is outside the zone " + origin
 	case h.Rrtype == dns.TypeSOA && owner != origin:

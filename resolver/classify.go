@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -149,7 +150,7 @@ func Classify(query, reply *dns.Msg, zone string) Response {
 		r.Kind, r.Detail = KindLame, dns.RcodeToString[reply.Rcode]
 		return r
 	default:
-		r.Kind, r.Detail = KindError, "unexpected RCODE "+rcodeName(reply.Rcode)
+		r.Kind, r.Detail = KindError, "unexpected RCODE "+RcodeName(reply.Rcode)
 		return r
 	}
 
@@ -329,11 +330,13 @@ func negTTL(soa *dns.SOA) uint32 {
 	return min(soa.Hdr.Ttl, soa.Minttl)
 }
 
-func rcodeName(rc int) string {
+// RcodeName is the mnemonic of an RCODE ("SERVFAIL"), or RCODEn for one
+// that has none ("RCODE11"): the form every output of nstrace uses.
+func RcodeName(rc int) string {
 	if s, ok := dns.RcodeToString[rc]; ok {
 		return s
 	}
-	return fmt.Sprintf("RCODE%d", rc)
+	return "RCODE" + strconv.Itoa(rc)
 }
 
 // ClassifyError classifies a failed exchange: no reply at all.

@@ -398,10 +398,7 @@ func rcodeName(rc int) string {
 	if rc >= 0 && rc < len(rcodeNames) && rcodeNames[rc] != "" {
 		return rcodeNames[rc]
 	}
-	if s, ok := dns.RcodeToString[rc]; ok {
-		return s
-	}
-	return "RCODE" + strconv.Itoa(rc)
+	return resolver.RcodeName(rc)
 }
 
 func typeName(t uint16) string {

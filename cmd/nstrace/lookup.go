@@ -289,11 +289,11 @@ func lookupRecursive(ctx context.Context, t resolver.Transport, cfg resolver.Con
 		out.zone = soaZone(reply)
 		return out
 	default:
-		detail := fmt.Sprintf("%s answered %s", server, dns.RcodeToString[reply.Rcode])
+		detail := fmt.Sprintf("%s answered %s", server, resolver.RcodeName(reply.Rcode))
 		if !reply.RecursionAvailable {
 			detail += " without RA: it does not offer recursion to us"
 		}
-		return fail(rcodeWord(reply.Rcode), detail, reply.Rcode == dns.RcodeRefused)
+		return fail(resolver.RcodeName(reply.Rcode), detail, reply.Rcode == dns.RcodeRefused)
 	}
 	out.status = "answer"
 	for _, rr := range reply.Answer {
@@ -317,13 +317,6 @@ func soaZone(m *dns.Msg) string {
 		}
 	}
 	return ""
-}
-
-func rcodeWord(rc int) string {
-	if s, ok := dns.RcodeToString[rc]; ok {
-		return s
-	}
-	return "RCODE" + strconv.Itoa(rc)
 }
 
 // writeTable writes the records as a table, then the status of the name.

@@ -59,3 +59,24 @@ func TestLookupRecursiveTCPIsNotARetry(t *testing.T) {
 		}
 	}
 }
+
+// rcodeServer answers every query with rcode.
+type rcodeServer int
+
+func (rc rcodeServer) Exchange(_ context.Context, _ string, _ netip.AddrPort, q *dns.Msg) (*dns.Msg, time.Duration, error) {
+	m := new(dns.Msg)
+	m.SetRcode(q, int(rc))
+	m.RecursionAvailable = true
+	return m, time.Millisecond, nil
+}
+
+// TestLookupRecursiveRcodeNames: a failure names the RCODE the resolver
+// sent, with RCODEn for one that has no mnemonic.
+func TestLookupRecursiveRcodeNames(t *testing.T) {
+	for rc, want := range map[int]string{dns.RcodeServerFailure: "SERVFAIL", dns.RcodeRefused: "REFUSED", 12: "RCODE12"} {
+		got := lookupRecursive(context.Background(), rcodeServer(rc), resolver.Config{Timeout: time.Second}, netip.MustParseAddrPort("127.0.0.53:53"), "www.example.com.", dns.TypeA)
+		if got.status != "failed" || got.err == nil || got.err.Reason != want || got.err.Detail != "127.0.0.53:53 answered "+want {
+			t.Errorf("RCODE %d: status %q, error %+v; want the reason %q, named in the detail", rc, got.status, got.err, want)
+		}
+	}
+}

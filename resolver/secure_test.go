@@ -2,6 +2,8 @@ package resolver
 
 import (
 	"context"
+	"fmt"
+	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
@@ -316,5 +318,127 @@ func BenchmarkRunAnchor(b *testing.B) {
 		if rn.anchor().Zone != "." {
 			b.Fatal("not the root anchor")
 		}
+	}
+}
+
+// override makes the server at addr answer the question "name qtype" with
+// reply (nil: no reply at all, a timeout) instead of from its zone.
+func (w *signedWorld) override(addr, name string, qtype uint16, reply func(q *dns.Msg) *dns.Msg) {
+	next := w.f.handlers[netip.MustParseAddr(addr)]
+	w.f.handle(addr, func(proto string, q *dns.Msg) *dns.Msg {
+		if dns.CanonicalName(q.Question[0].Name) == name && q.Question[0].Qtype == qtype {
+			return reply(q)
+		}
+		return next(proto, q)
+	})
+}
+
+// unavailable are the ways a zone's only server may fail to give an
+// RRset: each is a lack of data, not wrong data. detail ends the Detail
+// of the failed fetch.
+var unavailable = []struct {
+	name, detail string
+	reply        func(q *dns.Msg) *dns.Msg
+}{
+	{"timeout", "no server of %s gave a usable answer (1 timeout)", func(*dns.Msg) *dns.Msg { return nil }},
+	{"SERVFAIL", "no server of %s gave a usable answer (1 lame)", func(q *dns.Msg) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Rcode = dns.RcodeServerFailure
+		return m
+	}},
+	{"not authoritative", "no server of %s gave a usable answer (1 lame)", func(q *dns.Msg) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetReply(q) // no AA, neither an answer nor a referral
+		return m
+	}},
+}
+
+// noDataFrom is an authoritative NODATA from zone's server, unsigned: the
+// server says the RRset asked for does not exist.
+func noDataFrom(t testing.TB, zone string) func(q *dns.Msg) *dns.Msg {
+	return func(q *dns.Msg) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Authoritative = true
+		m.Ns = []dns.RR{rr(t, zone+" 300 IN SOA ns."+strings.TrimPrefix(zone, ".")+" h. 1 3600 600 86400 60")}
+		return m
+	}
+}
+
+// wantWWWAnswer checks that the resolution of www.example.com. A got its
+// address, DNSSEC or not (validation does not stop a resolution), with
+// the outcome's state; the outcome carries no code, for its state is
+// inherited from the zone's keys.
+func wantWWWAnswer(t *testing.T, res Result, state Security) {
+	t.Helper()
+	if res.Status != StatusAnswer || len(res.Records) != 1 || res.Records[0].String() != "www.example.com.\t300\tIN\tA\t127.10.0.1" {
+		t.Fatalf("outcome %v %v (%s), want the address of www.example.com.", res.Status, res.Records, res.Detail)
+	}
+	if res.Security.State != state || res.Security.Code != "" {
+		t.Errorf("outcome %v %q (%s), want %v without a code", res.Security.State, res.Security.Code, res.Security.Reason, state)
+	}
+}
+
+// wantZoneState checks the cached DNSSEC state of zone, and the TTL it is
+// cached for.
+func wantZoneState(t *testing.T, c *Cache, zone string, state Security, code, from, reason string, withKeys bool, ttl uint32) {
+	t.Helper()
+	zs, ok := c.zoneSecurity(zone)
+	if !ok {
+		t.Errorf("the state of %s is not cached", zone)
+		return
+	}
+	if zs.v.State != state || zs.v.Code != code || zs.from != from || (len(zs.keys) > 0) != withKeys {
+		t.Errorf("cached state of %s: %v %q from %q with %d keys (%s), want %v %q from %q, keys %v", zone, zs.v.State, zs.v.Code, zs.from, len(zs.keys), zs.v.Reason, state, code, from, withKeys)
+	}
+	if !strings.Contains(zs.v.Reason, reason) {
+		t.Errorf("cached state of %s: reason %q, want it to contain %q", zone, zs.v.Reason, reason)
+	}
+	c.mu.Lock()
+	got := c.zones[zone].ttl
+	c.mu.Unlock()
+	if got != ttl {
+		t.Errorf("the state of %s is cached for %d s, want %d s", zone, got, ttl)
+	}
+}
+
+// wantAsked checks which of the DNSSEC questions were sent.
+func wantAsked(t *testing.T, f *fakeNet, asked map[string]bool) {
+	t.Helper()
+	for q, want := range asked {
+		name, typ, _ := strings.Cut(q, " ")
+		if got := f.asked(name, dns.StringToType[typ]); got != want {
+			t.Errorf("%s asked: %v, want %v", q, got, want)
+		}
+	}
+}
+
+// TestAnchorZoneKeysUnavailable: the DNSKEY RRset of the trust anchor's
+// zone cannot be had from its servers (no reply, SERVFAIL, a reply without
+// authority). Nothing says the data is wrong, there is just none to check
+// the anchor against: the root is indeterminate without a finding code
+// (RFC 4035 §4.3), and so is everything below it, by inheritance, with no
+// DS or DNSKEY fetched for the zones below. The resolution goes on and
+// returns the address. The state is cached for negativeKeysTTL, the fetch
+// having no TTL to go by.
+func TestAnchorZoneKeysUnavailable(t *testing.T) {
+	for _, u := range unavailable {
+		t.Run(u.name, func(t *testing.T) {
+			w := newSignedWorld(t, nil)
+			w.override("127.0.0.1", ".", dns.TypeDNSKEY, u.reply)
+			r, log := w.resolver(w.anchor)
+			res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+			wantWWWAnswer(t, res, SecurityIndeterminate)
+			got := log.validated()
+			below := "below ., whose state could not be determined"
+			wantValidated(t, got, "com. keys", SecurityIndeterminate, "", true, below)
+			wantValidated(t, got, "example.com. keys", SecurityIndeterminate, "", true, below)
+			wantValidated(t, got, "example.com. answer", SecurityIndeterminate, "", true, below)
+			wantAsked(t, w.f, map[string]bool{". DNSKEY": true, "com. DS": false, "com. DNSKEY": false, "example.com. DS": false, "example.com. DNSKEY": false})
+			wantZoneState(t, r.Cache, ".", SecurityIndeterminate, "", "", "the DNSKEY RRset of the trust anchor's zone . could not be fetched: "+fmt.Sprintf(u.detail, "."), false, negativeKeysTTL)
+			wantZoneState(t, r.Cache, "com.", SecurityIndeterminate, "", ".", below, false, negativeKeysTTL)
+			wantZoneState(t, r.Cache, "example.com.", SecurityIndeterminate, "", ".", below, false, negativeKeysTTL)
+		})
 	}
 }

@@ -67,6 +67,19 @@ func (rn *run) anchor() *TrustAnchor {
 	return rootAnchor()
 }
 
+// keyTags returns the key tags of the anchor's DS records and keys,
+// sorted and without duplicates.
+func (ta *TrustAnchor) keyTags() []uint16 {
+	var tags []uint16
+	for _, d := range ta.DS {
+		tags = append(tags, d.KeyTag)
+	}
+	for _, k := range ta.Keys {
+		tags = append(tags, k.KeyTag())
+	}
+	return sortedTags(tags)
+}
+
 // validating reports whether a resolution of purpose p checks DNSSEC: only
 // the user's own chain (the name and its CNAME targets) is validated; side
 // lookups of NS addresses and the fetches of keys are not.
@@ -116,6 +129,15 @@ func (rn *run) checkZone(ctx context.Context, zone string, step, depth int, stac
 			return zs, negativeKeysTTL
 		}
 		zs.keys, zs.v = ValidateKeys(zone, ta.DS, ta.Keys, keys.Records, keys.Sigs, now)
+		if zs.v.Code == CodeDNSKEYMissing {
+			// ValidateKeys takes a DS for the parent's: here it is the
+			// trust anchor's, and the zone may have no parent at all.
+			tags, word := ta.keyTags(), "key tag"
+			if len(tags) > 1 {
+				word = "key tags"
+			}
+			zs.v.Reason = fmt.Sprintf("the trust anchor's zone %s serves no DNSKEY, so none can match the trust anchor (%s %s)", zone, word, keyTagList(tags))
+		}
 		if zs.v.State == SecuritySecure && zs.v.Reason == "" {
 			zs.v.Reason = fmt.Sprintf("the DNSKEY RRset of %s is signed by a key of the trust anchor", zone)
 		}

@@ -442,3 +442,65 @@ func TestAnchorZoneKeysUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestAnchorZoneServesNoDNSKEY: the server of the trust anchor's zone
+// says, with authority, that the zone has no DNSKEY RRset. That is no lack
+// of data but wrong data, for the trust anchor says the zone is signed:
+// the zone is bogus, DNSKEY_MISSING (RFC 8914 §4.10), and its reason names
+// the trust anchor, whether a DS or a key, not a parent (the root has
+// none, and an island of security is not vouched for by its parent). The
+// zones below inherit the state, without the code, and nothing below the
+// anchor's zone is fetched.
+func TestAnchorZoneServesNoDNSKEY(t *testing.T) {
+	anchorReason := "the trust anchor's zone %s serves no DNSKEY, so none can match the trust anchor (%s)"
+	for _, tc := range []struct {
+		name   string
+		anchor func(w *signedWorld) *TrustAnchor
+		tags   func(w *signedWorld) string
+	}{
+		{"DS", func(w *signedWorld) *TrustAnchor { return w.anchor },
+			func(w *signedWorld) string { return fmt.Sprintf("key tag %d", w.root.ksk.KeyTag()) }},
+		{"key", func(w *signedWorld) *TrustAnchor {
+			return &TrustAnchor{Zone: ".", Keys: []*dns.DNSKEY{w.root.ksk.DNSKEY}}
+		}, func(w *signedWorld) string { return fmt.Sprintf("key tag %d", w.root.ksk.KeyTag()) }},
+		{"two DS", func(w *signedWorld) *TrustAnchor {
+			return &TrustAnchor{Zone: ".", DS: []*dns.DS{w.root.zsk.ToDS(dns.SHA256), w.root.ksk.ToDS(dns.SHA256)}}
+		}, func(w *signedWorld) string {
+			return "key tags " + joinTags(sortedTags([]uint16{w.root.ksk.KeyTag(), w.root.zsk.KeyTag()}))
+		}},
+	} {
+		t.Run("root "+tc.name, func(t *testing.T) {
+			w := newSignedWorld(t, nil)
+			w.override("127.0.0.1", ".", dns.TypeDNSKEY, noDataFrom(t, "."))
+			r, log := w.resolver(tc.anchor(w))
+			res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+			wantWWWAnswer(t, res, SecurityBogus)
+			got := log.validated()
+			below := "below ., where the chain of trust is broken"
+			wantValidated(t, got, "com. keys", SecurityBogus, "", true, below)
+			wantValidated(t, got, "example.com. keys", SecurityBogus, "", true, below)
+			wantValidated(t, got, "example.com. answer", SecurityBogus, "", true, below)
+			wantAsked(t, w.f, map[string]bool{". DNSKEY": true, "com. DS": false, "com. DNSKEY": false, "example.com. DS": false, "example.com. DNSKEY": false})
+			wantZoneState(t, r.Cache, ".", SecurityBogus, CodeDNSKEYMissing, "",
+				fmt.Sprintf(anchorReason, ".", tc.tags(w)), false, negativeKeysTTL)
+			if zs, _ := r.Cache.zoneSecurity("."); strings.Contains(zs.v.Reason, "parent") {
+				t.Errorf("the root's reason speaks of a parent: %s", zs.v.Reason)
+			}
+			wantZoneState(t, r.Cache, "com.", SecurityBogus, "", ".", below, false, negativeKeysTTL)
+			wantZoneState(t, r.Cache, "example.com.", SecurityBogus, "", ".", below, false, negativeKeysTTL)
+		})
+	}
+	t.Run("island DS", func(t *testing.T) {
+		w := newSignedWorld(t, nil)
+		w.override("127.0.0.3", "example.com.", dns.TypeDNSKEY, noDataFrom(t, "example.com."))
+		r, log := w.resolver(&TrustAnchor{Zone: "example.com.", DS: []*dns.DS{w.example.ksk.ToDS(dns.SHA256)}})
+		res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+		wantWWWAnswer(t, res, SecurityBogus)
+		got := log.validated()
+		reason := fmt.Sprintf(anchorReason, "example.com.", fmt.Sprintf("key tag %d", w.example.ksk.KeyTag()))
+		wantValidated(t, got, "example.com. keys", SecurityBogus, CodeDNSKEYMissing, false, reason)
+		wantValidated(t, got, "example.com. answer", SecurityBogus, "", true, "below example.com., where the chain of trust is broken")
+		wantAsked(t, w.f, map[string]bool{"example.com. DNSKEY": true, "example.com. DS": false})
+		wantZoneState(t, r.Cache, "example.com.", SecurityBogus, CodeDNSKEYMissing, "", reason, false, negativeKeysTTL)
+	})
+}

@@ -367,13 +367,13 @@ func noDataFrom(t testing.TB, zone string) func(q *dns.Msg) *dns.Msg {
 }
 
 // wantWWWAnswer checks that the resolution of www.example.com. A got its
-// address, DNSSEC or not (validation does not stop a resolution), with
+// address from example.com.'s server, DNSSEC or not (validation does not stop a resolution), with
 // the outcome's state; the outcome carries no code, for its state is
 // inherited from the zone's keys.
 func wantWWWAnswer(t *testing.T, res Result, state Security) {
 	t.Helper()
-	if res.Status != StatusAnswer || len(res.Records) != 1 || res.Records[0].String() != "www.example.com.\t300\tIN\tA\t127.10.0.1" {
-		t.Fatalf("outcome %v %v (%s), want the address of www.example.com.", res.Status, res.Records, res.Detail)
+	if res.Status != StatusAnswer || res.Zone != "example.com." || len(res.Records) != 1 || res.Records[0].String() != "www.example.com.\t300\tIN\tA\t127.10.0.1" {
+		t.Fatalf("outcome %v %v from %s (%s), want the address of www.example.com. from example.com.", res.Status, res.Records, res.Zone, res.Detail)
 	}
 	if res.Security.State != state || res.Security.Code != "" {
 		t.Errorf("outcome %v %q (%s), want %v without a code", res.Security.State, res.Security.Code, res.Security.Reason, state)
@@ -503,4 +503,49 @@ func TestAnchorZoneServesNoDNSKEY(t *testing.T) {
 		wantAsked(t, w.f, map[string]bool{"example.com. DNSKEY": true, "example.com. DS": false})
 		wantZoneState(t, r.Cache, "example.com.", SecurityBogus, CodeDNSKEYMissing, "", reason, false, negativeKeysTTL)
 	})
+}
+
+// TestChildKeysUnavailable: com. serves a signed DS for example.com., but
+// example.com.'s only server gives no DNSKEY RRset (no reply, SERVFAIL, a
+// reply without authority). The chain from the DS cannot be checked for
+// lack of data: example.com. is indeterminate, without a code, and its
+// answer inherits that; com. stays secure. The same server still answers
+// the address question (validation does not stop the resolution). The
+// state is cached for negativeKeysTTL. An authoritative NODATA is another
+// matter: the server denies keys the DS says exist, and that is wrong
+// data, bogus with DNSKEY_MISSING.
+func TestChildKeysUnavailable(t *testing.T) {
+	type mode struct {
+		name   string
+		reply  func(q *dns.Msg) *dns.Msg
+		state  Security
+		code   string
+		reason func(w *signedWorld) string
+		below  string
+	}
+	var modes []mode
+	for _, u := range unavailable {
+		modes = append(modes, mode{u.name, u.reply, SecurityIndeterminate, "", func(*signedWorld) string {
+			return "the DNSKEY RRset of example.com. could not be fetched: " + fmt.Sprintf(u.detail, "example.com.")
+		}, "below example.com., whose state could not be determined"})
+	}
+	modes = append(modes, mode{"NODATA", noDataFrom(t, "example.com."), SecurityBogus, CodeDNSKEYMissing, func(w *signedWorld) string {
+		return fmt.Sprintf("example.com. has a DS (key tag %d, algorithm 15, digest type 2) at its parent but serves no DNSKEY", w.example.ksk.KeyTag())
+	}, "below example.com., where the chain of trust is broken"})
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			w := newSignedWorld(t, nil)
+			w.override("127.0.0.3", "example.com.", dns.TypeDNSKEY, m.reply)
+			r, log := w.resolver(w.anchor)
+			res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+			wantWWWAnswer(t, res, m.state)
+			got := log.validated()
+			wantValidated(t, got, "com. keys", SecuritySecure, "", false, "matches the DS")
+			wantValidated(t, got, "example.com. keys", m.state, m.code, false, m.reason(w))
+			wantValidated(t, got, "example.com. answer", m.state, "", true, m.below)
+			wantAsked(t, w.f, map[string]bool{"example.com. DS": true, "example.com. DNSKEY": true, "www.example.com. A": true})
+			wantZoneState(t, r.Cache, "com.", SecuritySecure, "", "", "matches the DS", true, 3600)
+			wantZoneState(t, r.Cache, "example.com.", m.state, m.code, "", m.reason(w), false, negativeKeysTTL)
+		})
+	}
 }

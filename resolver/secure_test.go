@@ -549,3 +549,28 @@ func TestChildKeysUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// TestDSUnavailable: com.'s only server gives no reply, SERVFAIL, or a
+// reply without authority to the DS question for example.com. (and to it
+// only). Whether example.com.
+// is signed cannot be known for lack of data: it is indeterminate, without
+// a code, and its DNSKEY RRset is not fetched, there being no DS to check
+// it against. The answer inherits the state and is still returned. The
+// state is cached for negativeKeysTTL.
+func TestDSUnavailable(t *testing.T) {
+	for _, u := range unavailable {
+		t.Run(u.name, func(t *testing.T) {
+			w := newSignedWorld(t, u.reply)
+			r, log := w.resolver(w.anchor)
+			res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+			wantWWWAnswer(t, res, SecurityIndeterminate)
+			got := log.validated()
+			reason := "the DS RRset of example.com. could not be fetched from com.: " + fmt.Sprintf(u.detail, "com.")
+			wantValidated(t, got, "com. keys", SecuritySecure, "", false, "matches the DS")
+			wantValidated(t, got, "example.com. keys", SecurityIndeterminate, "", false, reason)
+			wantValidated(t, got, "example.com. answer", SecurityIndeterminate, "", true, "below example.com., whose state could not be determined")
+			wantAsked(t, w.f, map[string]bool{"com. DNSKEY": true, "example.com. DS": true, "example.com. DNSKEY": false, "www.example.com. A": true})
+			wantZoneState(t, r.Cache, "example.com.", SecurityIndeterminate, "", "", reason, false, negativeKeysTTL)
+		})
+	}
+}

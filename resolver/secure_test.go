@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -571,6 +572,78 @@ func TestDSUnavailable(t *testing.T) {
 			wantValidated(t, got, "example.com. answer", SecurityIndeterminate, "", true, "below example.com., whose state could not be determined")
 			wantAsked(t, w.f, map[string]bool{"com. DNSKEY": true, "example.com. DS": true, "example.com. DNSKEY": false, "www.example.com. A": true})
 			wantZoneState(t, r.Cache, "example.com.", SecurityIndeterminate, "", "", reason, false, negativeKeysTTL)
+		})
+	}
+}
+
+// TestDSBadSignature: com. serves the right DS for example.com., but its
+// RRSIG does not authenticate it with com.'s keys (RFC 4035 §5.2: the DS
+// RRset must be validated before it can vouch for the child's keys). That
+// is wrong data, not a lack of it: example.com. is bogus, with the code
+// of what is wrong with the signature, and its DNSKEY RRset is not
+// fetched. Its answer inherits the state, without the code, and is still
+// returned. The state is cached for negativeKeysTTL.
+func TestDSBadSignature(t *testing.T) {
+	tests := []struct {
+		name string
+		// sign returns the DS RRset example.com. gets from com., and the
+		// reason its check is expected to give.
+		sign func(t testing.TB, w *signedWorld, ds *dns.DS) ([]dns.RR, string)
+		code string
+	}{
+		{"key not in com.'s DNSKEY RRset", func(t testing.TB, w *signedWorld, ds *dns.DS) ([]dns.RR, string) {
+			rogue := newTestKey(t, "com.", 256, dns.ED25519)
+			return []dns.RR{ds, rogue.signNow(t, ds)}, fmt.Sprintf(
+				"the only RRSIG for example.com./DS is not by a trusted key of com. (key tag %d, algorithm 15 (ED25519), not among the trusted keys (key tags %s))",
+				rogue.KeyTag(), joinTags(sortedTags([]uint16{w.com.ksk.KeyTag(), w.com.zsk.KeyTag()})))
+		}, CodeRRSIGMissing},
+		{"signed by the child", func(t testing.TB, w *signedWorld, ds *dns.DS) ([]dns.RR, string) {
+			return []dns.RR{ds, w.example.zsk.signNow(t, ds)},
+				"the only RRSIG for example.com./DS is not by a trusted key of com. (signer example.com. instead of the zone com.)"
+		}, CodeRRSIGMissing},
+		{"no RRSIG", func(t testing.TB, w *signedWorld, ds *dns.DS) ([]dns.RR, string) {
+			return []dns.RR{ds}, "there is no RRSIG for example.com./DS"
+		}, CodeRRSIGMissing},
+		{"expired", func(t testing.TB, w *signedWorld, ds *dns.DS) ([]dns.RR, string) {
+			return []dns.RR{ds, w.com.zsk.sign(t, []dns.RR{ds}, dnssecNow.Add(-30*24*time.Hour), dnssecNow.Add(-time.Hour))}, fmt.Sprintf(
+				"the RRSIG for example.com./DS by key tag %d (algorithm 15 (ED25519)) expired at 2026-05-31T23:00:00Z (it is now 2026-06-01T00:00:00Z)", w.com.zsk.KeyTag())
+		}, CodeRRSIGExpired},
+		{"not yet valid", func(t testing.TB, w *signedWorld, ds *dns.DS) ([]dns.RR, string) {
+			return []dns.RR{ds, w.com.zsk.sign(t, []dns.RR{ds}, dnssecNow.Add(time.Hour), dnssecNow.Add(30*24*time.Hour))}, fmt.Sprintf(
+				"the RRSIG for example.com./DS by key tag %d (algorithm 15 (ED25519)) is not valid until 2026-06-01T01:00:00Z (it is now 2026-06-01T00:00:00Z)", w.com.zsk.KeyTag())
+		}, CodeRRSIGNotYetValid},
+		{"DS altered after signing", func(t testing.TB, w *signedWorld, ds *dns.DS) ([]dns.RR, string) {
+			sig := w.com.zsk.signNow(t, ds)
+			altered := dns.Copy(ds).(*dns.DS)
+			altered.Digest = strings.Repeat("0", len(ds.Digest))
+			return []dns.RR{altered, sig}, fmt.Sprintf(
+				"the RRSIG for example.com./DS by key tag %d (algorithm 15 (ED25519)) does not verify", w.com.zsk.KeyTag())
+		}, CodeRRSIGInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var (
+				w      *signedWorld
+				answer []dns.RR
+				reason string
+			)
+			w = newSignedWorld(t, func(q *dns.Msg) *dns.Msg {
+				m := new(dns.Msg)
+				m.SetReply(q)
+				m.Authoritative = true
+				m.Answer = answer
+				return m
+			})
+			answer, reason = tc.sign(t, w, w.example.ksk.ToDS(dns.SHA256))
+			r, log := w.resolver(w.anchor)
+			res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+			wantWWWAnswer(t, res, SecurityBogus)
+			got := log.validated()
+			wantValidated(t, got, "com. keys", SecuritySecure, "", false, "matches the DS")
+			wantValidated(t, got, "example.com. keys", SecurityBogus, tc.code, false, reason)
+			wantValidated(t, got, "example.com. answer", SecurityBogus, "", true, "below example.com., where the chain of trust is broken")
+			wantAsked(t, w.f, map[string]bool{"example.com. DS": true, "example.com. DNSKEY": false})
+			wantZoneState(t, r.Cache, "example.com.", SecurityBogus, tc.code, "", reason, false, negativeKeysTTL)
 		})
 	}
 }

@@ -647,3 +647,41 @@ func TestDSBadSignature(t *testing.T) {
 		})
 	}
 }
+
+// TestUnsignedDelegation: com. answers the DS question for example.com.
+// with NODATA and a signed NSEC record at example.com. whose bitmap has NS
+// but neither DS nor SOA: an authenticated proof that the delegation is
+// unsigned (RFC 4035 §5.2). example.com. is insecure, without a code, with
+// the reason ValidateNoDS gives (it names the NSEC record that proves it)
+// and the key tag that signed the proof; its DNSKEY RRset is not fetched,
+// there being nothing to check it against. The answer inherits the state
+// and is returned. The state is cached for the negative TTL of the NODATA
+// (RFC 2308 §5: the smaller of the SOA's TTL and MINIMUM, here 600 s).
+func TestUnsignedDelegation(t *testing.T) {
+	var w *signedWorld
+	w = newSignedWorld(t, func(q *dns.Msg) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Authoritative = true
+		m.Ns = append(w.com.signed(t, rr(t, "com. 900 IN SOA a.gtld.com. h. 1 3600 600 86400 600")),
+			w.com.signed(t, nsecRR(t, "example.com. 3600 IN NSEC zzz.com. NS RRSIG NSEC"))...)
+		return m
+	})
+	r, log := w.resolver(w.anchor)
+	res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+	wantWWWAnswer(t, res, SecurityInsecure)
+	got := log.validated()
+	reason := "the NSEC record at example.com. proves it is delegated (NS) without a DS, so example.com. is unsigned"
+	below := "below the unsigned delegation of example.com.: nothing here can be validated"
+	wantValidated(t, got, "com. keys", SecuritySecure, "", false, "matches the DS")
+	wantValidated(t, got, "example.com. keys", SecurityInsecure, "", false, reason)
+	if v := got["example.com. keys"]; v.Verdict.Reason != reason || !slices.Equal(v.Verdict.KeyTags, []uint16{w.com.zsk.KeyTag()}) {
+		t.Errorf("example.com. keys: reason %q key tags %v, want %q by key tag %d of com.", v.Verdict.Reason, v.Verdict.KeyTags, reason, w.com.zsk.KeyTag())
+	}
+	wantValidated(t, got, "example.com. answer", SecurityInsecure, "", true, below)
+	if res.Security.Reason != below {
+		t.Errorf("outcome reason %q, want %q", res.Security.Reason, below)
+	}
+	wantAsked(t, w.f, map[string]bool{"example.com. DS": true, "example.com. DNSKEY": false})
+	wantZoneState(t, r.Cache, "example.com.", SecurityInsecure, "", "", reason, false, 600)
+}

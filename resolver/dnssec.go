@@ -47,7 +47,10 @@ func (s Security) String() string {
 
 // Finding codes carried by a Bogus or Indeterminate Verdict.
 const (
-	CodeDSMismatch           = "DS_MISMATCH"    // no DNSKEY matches the parent's DS
+	CodeDSMismatch = "DS_MISMATCH" // no DNSKEY matches the parent's DS
+	// CodeTrustAnchorMismatch: no DNSKEY of the trust anchor's zone matches
+	// the trust anchor (an anchor left behind by a key rollover).
+	CodeTrustAnchorMismatch  = "TRUST_ANCHOR_MISMATCH"
 	CodeDNSKEYMissing        = "DNSKEY_MISSING" // DS at the parent, no DNSKEY at the child
 	CodeRRSIGExpired         = "RRSIG_EXPIRED"
 	CodeRRSIGNotYetValid     = "RRSIG_NOT_YET_VALID"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -129,6 +130,13 @@ func (rn *run) checkZone(ctx context.Context, zone string, step, depth int, stac
 			return zs, negativeKeysTTL
 		}
 		zs.keys, zs.v = ValidateKeys(zone, ta.DS, ta.Keys, keys.Records, keys.Sigs, now)
+		if zs.v.Code == CodeDSMismatch {
+			// ValidateKeys takes a DS for the parent's: here it is the
+			// trust anchor's, the validator's own, that matches no key.
+			zs.v.Code = CodeTrustAnchorMismatch
+			zs.v.Reason = strings.Replace(zs.v.Reason, "the DS for ", "the trust anchor's DS for ", 1)
+			zs.v.Reason = strings.Replace(zs.v.Reason, " DS records for ", " DS records of the trust anchor for ", 1)
+		}
 		if zs.v.Code == CodeDNSKEYMissing {
 			// ValidateKeys takes a DS for the parent's: here it is the
 			// trust anchor's, and the zone may have no parent at all.
@@ -340,6 +348,16 @@ func negTTLOf(o Outcome) uint32 {
 // validateCut reports the DNSSEC state of the zone a referral step led to.
 func (rn *run) validateCut(ctx context.Context, step int, zone string, depth int, stack []question) {
 	zs, cached := rn.keysFor(ctx, zone, step, depth, stack)
+	if zs.from == "." && rn.parentOf(zone) == "." {
+		// The root is reached from the hints, by no referral, so no step
+		// reports its own keys. When they failed (they match no key of the
+		// trust anchor, or could not be fetched), the step that asked the
+		// root servers reports the root's own verdict, which names the
+		// break, rather than a zone below it that merely inherits it.
+		if root, ok := rn.cache.zoneSecurity("."); ok {
+			zs, zone = root, "."
+		}
+	}
 	v := zs.v
 	inherited := zs.from != ""
 	if inherited {

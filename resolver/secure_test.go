@@ -433,7 +433,13 @@ func TestAnchorZoneKeysUnavailable(t *testing.T) {
 			wantWWWAnswer(t, res, SecurityIndeterminate)
 			got := log.validated()
 			below := "below ., whose state could not be determined"
-			wantValidated(t, got, "com. keys", SecurityIndeterminate, "", true, below)
+			// The step that asked the root servers (and led to com.) says
+			// why: the root has no referral step of its own to say it.
+			wantValidated(t, got, ". keys", SecurityIndeterminate, "", false,
+				"the DNSKEY RRset of the trust anchor's zone . could not be fetched: "+fmt.Sprintf(u.detail, "."))
+			if _, ok := got["com. keys"]; ok {
+				t.Error("the root's step reports com., which only inherits the root's state")
+			}
 			wantValidated(t, got, "example.com. keys", SecurityIndeterminate, "", true, below)
 			wantValidated(t, got, "example.com. answer", SecurityIndeterminate, "", true, below)
 			wantAsked(t, w.f, map[string]bool{". DNSKEY": true, "com. DS": false, "com. DNSKEY": false, "example.com. DS": false, "example.com. DNSKEY": false})
@@ -478,7 +484,9 @@ func TestAnchorZoneServesNoDNSKEY(t *testing.T) {
 			wantWWWAnswer(t, res, SecurityBogus)
 			got := log.validated()
 			below := "below ., where the chain of trust is broken"
-			wantValidated(t, got, "com. keys", SecurityBogus, "", true, below)
+			// The root's own verdict, with its code, on the step that
+			// asked the root servers: the break is named (a finding).
+			wantValidated(t, got, ". keys", SecurityBogus, CodeDNSKEYMissing, false, fmt.Sprintf(anchorReason, ".", tc.tags(w)))
 			wantValidated(t, got, "example.com. keys", SecurityBogus, "", true, below)
 			wantValidated(t, got, "example.com. answer", SecurityBogus, "", true, below)
 			wantAsked(t, w.f, map[string]bool{". DNSKEY": true, "com. DS": false, "com. DNSKEY": false, "example.com. DS": false, "example.com. DNSKEY": false})
@@ -684,4 +692,44 @@ func TestUnsignedDelegation(t *testing.T) {
 	}
 	wantAsked(t, w.f, map[string]bool{"example.com. DS": true, "example.com. DNSKEY": false})
 	wantZoneState(t, r.Cache, "example.com.", SecurityInsecure, "", "", reason, false, 600)
+}
+
+// TestTrustAnchorMismatch: the root serves its keys, but none matches the
+// trust anchor (an anchor left behind by a key rollover). The root is
+// bogus with TRUST_ANCHOR_MISMATCH, not DS_MISMATCH (there is no parent's
+// DS to fix), its reason names the trust anchor, and the step that asked
+// the root servers reports it, with the code: the break is named. The
+// zones below inherit it.
+func TestTrustAnchorMismatch(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		anchor func(w *signedWorld) *TrustAnchor
+		reason string
+	}{
+		{"DS", func(w *signedWorld) *TrustAnchor {
+			ds := w.com.ksk.ToDS(dns.SHA256) // another zone's key, as a DS for the root
+			ds.Hdr.Name = "."
+			return &TrustAnchor{Zone: ".", DS: []*dns.DS{ds}}
+		}, "the trust anchor's DS for . ("},
+		{"key", func(w *signedWorld) *TrustAnchor {
+			k := *w.com.ksk.DNSKEY
+			k.Hdr.Name = "."
+			return &TrustAnchor{Zone: ".", Keys: []*dns.DNSKEY{&k}}
+		}, "the trust anchor key for . (key tag "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newSignedWorld(t, nil)
+			r, log := w.resolver(tc.anchor(w))
+			res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+			wantWWWAnswer(t, res, SecurityBogus)
+			got := log.validated()
+			root, ok := got[". keys"]
+			if !ok || root.Verdict.State != SecurityBogus || root.Verdict.Code != CodeTrustAnchorMismatch || root.Inherited || !strings.HasPrefix(root.Verdict.Reason, tc.reason) {
+				t.Errorf(". keys: %+v (reported: %v), want bogus %s, not inherited, reason starting %q", root, ok, CodeTrustAnchorMismatch, tc.reason)
+			}
+			below := "below ., where the chain of trust is broken"
+			wantValidated(t, got, "example.com. keys", SecurityBogus, "", true, below)
+			wantValidated(t, got, "example.com. answer", SecurityBogus, "", true, below)
+		})
+	}
 }

@@ -21,6 +21,9 @@ func TestEveryCodeDocumented(t *testing.T) {
 		if w.explain == nil || w.fix == nil || w.severity == "" || w.fixAt == "" {
 			t.Errorf("%s: incomplete words", code)
 		}
+		if fixPlace[w.fixAt] == "" {
+			t.Errorf("%s: fix_at %q has no words for the place of the fix", code, w.fixAt)
+		}
 		if row := "| `" + code + "` | " + w.severity + " |"; !strings.Contains(string(readme), row) {
 			t.Errorf("README has no row %q", row)
 		}

@@ -32,6 +32,7 @@ const (
 
 	// DNSSEC (--dnssec): where the chain of trust breaks.
 	CodeDSMismatch           = resolver.CodeDSMismatch           // no DNSKEY of the zone matches the DS at the parent
+	CodeTrustAnchorMismatch  = resolver.CodeTrustAnchorMismatch  // no DNSKEY of the anchor's zone matches the trust anchor
 	CodeDNSKEYMissing        = resolver.CodeDNSKEYMissing        // a DS at the parent, no DNSKEY at the zone
 	CodeRRSIGExpired         = resolver.CodeRRSIGExpired         // the signatures have expired
 	CodeRRSIGNotYetValid     = resolver.CodeRRSIGNotYetValid     // the signatures are not valid yet
@@ -53,6 +54,7 @@ const (
 	FixAtParent = "parent" // at the registrar: the delegation in the parent zone (NS records, glue)
 	FixAtChild  = "child"  // in the zone itself, on its servers
 	FixAtServer = "server" // on one server: its configuration, software, network or firewall
+	FixAtAnchor = "anchor" // in the trust anchor the validation starts from (--trust-anchor, or the embedded root anchor)
 )
 
 // Finding is one problem found in a trace or a delegation check: what it

@@ -597,6 +597,7 @@ var fixPlace = map[string]string{
 	FixAtParent: "registrar (parent zone)",
 	FixAtChild:  "zone (its servers)",
 	FixAtServer: "server",
+	FixAtAnchor: "your trust anchor",
 }
 
 // writeExplanations writes, step by step, what happened in plain words:

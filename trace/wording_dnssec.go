@@ -19,6 +19,13 @@ var dnssecWordings = map[string]wording{
 		func(f facts) string {
 			return fmt.Sprintf("Publish at the registrar of %s the DS record of the key %s actually uses (from its current KSK), or, if the zone was re-signed with new keys or moved to another DNS host, put the old key back until the DS is updated. To turn DNSSEC off, remove the DS first and wait for its TTL.", f.zone, f.zone)
 		}},
+	CodeTrustAnchorMismatch: {SeverityError, FixAtAnchor,
+		func(f facts) string {
+			return fmt.Sprintf("The trust anchor that validation starts from matches no key of %s: %s. Nothing under it can be validated: a validating resolver with this anchor answers SERVFAIL for every signed name. The anchor is out of date (the zone rolled its keys), or it is for another zone or another key.", zoneWords(f.zone), f.detail)
+		},
+		func(f facts) string {
+			return fmt.Sprintf("Update the trust anchor to the key %s uses now: for the root zone, the current IANA root anchor (nstrace's embedded one comes with each release; a resolver keeps its own up to date by RFC 5011); with --trust-anchor FILE, the DS or DNSKEY of the zone's current KSK in FILE. If the zone changed its keys without a rollover, its operator must put the old key back.", zoneWords(f.zone))
+		}},
 	CodeDNSKEYMissing: {SeverityError, FixAtChild,
 		func(f facts) string {
 			return fmt.Sprintf("%s holds a DS record for %s, so %s must be signed, but the zone serves no DNSKEY record (%s). Validating resolvers answer SERVFAIL for every name in %s. This is typical of a zone moved to a DNS host that does not sign it, with the old DS left at the registrar.", zoneWords(f.parent), f.zone, f.zone, f.detail, f.zone)

@@ -229,6 +229,31 @@ func TestTraceSeveralTypes(t *testing.T) {
 	}
 }
 
+// TestStaleTrustAnchor: a trust anchor that matches none of the root's
+// keys (left behind by a key rollover) is named as the finding
+// TRUST_ANCHOR_MISMATCH at the root, to be fixed in the anchor; trace and
+// check fail with it instead of reporting a bogus answer with no finding.
+func TestStaleTrustAnchor(t *testing.T) {
+	stale := filepath.Join(t.TempDir(), "stale.anchor")
+	os.WriteFile(stale, []byte(". 3600 IN DS 12345 15 2 "+strings.Repeat("00", 32)+"\n"), 0o644)
+	for _, cmd := range []string{"trace", "check"} {
+		code, out, stderr := run(t, cmd, "--lab", "--dnssec", "--trust-anchor", stale, "--format", "json", "www.secure.com")
+		var tr trace.Trace
+		if err := json.Unmarshal([]byte(out), &tr); err != nil {
+			t.Fatalf("%s: exit %d, %v: %s", cmd, code, err, stderr)
+		}
+		var found []string
+		for _, f := range tr.Findings {
+			if f.Code == trace.CodeTrustAnchorMismatch {
+				found = append(found, f.Zone+" "+f.FixAt+" step "+f.Evidence[0].Step)
+			}
+		}
+		if code != ExitFailed || !slices.Equal(found, []string{". anchor step 1"}) || tr.Outcome.DNSSEC == nil || tr.Outcome.DNSSEC.State != "bogus" {
+			t.Errorf("%s: exit %d, %s findings %v, outcome %+v; want exit 1 and one at . (anchor), step 1", cmd, code, trace.CodeTrustAnchorMismatch, found, tr.Outcome.DNSSEC)
+		}
+	}
+}
+
 func TestLabList(t *testing.T) {
 	code, out, _ := run(t, "lab", "list")
 	if code != ExitOK {

@@ -149,6 +149,7 @@ func (rn *run) checkZone(ctx context.Context, zone string, step, depth int, stac
 		if zs.v.State == SecuritySecure && zs.v.Reason == "" {
 			zs.v.Reason = fmt.Sprintf("the DNSKEY RRset of %s is signed by a key of the trust anchor", zone)
 		}
+		rn.keysVerdict(zone, keys, zs.v)
 		return zs, ttlOf(keys.Records, keys.Sigs, now)
 	}
 	if !dns.IsSubDomain(ta.Zone, zone) {
@@ -171,7 +172,9 @@ func (rn *run) checkZone(ctx context.Context, zone string, step, depth int, stac
 	switch ds.Status {
 	case StatusAnswer:
 		set := onlyType(ds.Records, dns.TypeDS)
-		if v := ValidateRRset(set, ds.Sigs, parent, ps.keys, now); v.State != SecuritySecure {
+		v := ValidateRRset(set, ds.Sigs, parent, ps.keys, now)
+		rn.cache.setVerdict(zone, dns.TypeDS, v) // a later question for the DS gets it from the cache
+		if v.State != SecuritySecure {
 			zs.v = v
 			return zs, negativeKeysTTL
 		}
@@ -197,7 +200,17 @@ func (rn *run) checkZone(ctx context.Context, zone string, step, depth int, stac
 		return zs, negativeKeysTTL
 	}
 	zs.keys, zs.v = ValidateKeys(zone, dsRRs, nil, keys.Records, keys.Sigs, now)
+	rn.keysVerdict(zone, keys, zs.v)
 	return zs, min(ttlOf(keys.Records, keys.Sigs, now), ttlOf(ds.Records, ds.Sigs, now))
+}
+
+// keysVerdict records the verdict of a zone's DNSKEY RRset with the
+// cached RRset, when it was an answer: a later question for it gets the
+// verdict from the cache, not "cached without a DNSSEC check".
+func (rn *run) keysVerdict(zone string, keys Outcome, v Verdict) {
+	if keys.Status == StatusAnswer {
+		rn.cache.setVerdict(zone, dns.TypeDNSKEY, v)
+	}
 }
 
 // fetch resolves a DS or DNSKEY RRset as a side resolution of step.

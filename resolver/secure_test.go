@@ -733,3 +733,41 @@ func TestTrustAnchorMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckedKeysServedChecked: the DS and DNSKEY RRsets fetched and
+// checked for the chain of trust are cached with their verdict, so that a
+// later question for them in the same run gets that verdict from the
+// cache, not "cached without a DNSSEC check": the result does not depend
+// on the order of the questions.
+func TestCheckedKeysServedChecked(t *testing.T) {
+	t.Run("secure", func(t *testing.T) {
+		w := newSignedWorld(t, nil)
+		r, _ := w.resolver(w.anchor)
+		r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+		for _, q := range []struct {
+			name  string
+			qtype uint16
+		}{{"example.com.", dns.TypeDS}, {"example.com.", dns.TypeDNSKEY}, {"com.", dns.TypeDNSKEY}, {".", dns.TypeDNSKEY}} {
+			res := r.Resolve(context.Background(), q.name, q.qtype)
+			if res.Status != StatusAnswer || res.Security.State != SecuritySecure {
+				t.Errorf("%s %s after the chain was checked: %v %v (%s), want a secure answer", q.name, dns.TypeToString[q.qtype], res.Status, res.Security.State, res.Security.Reason)
+			}
+		}
+	})
+	t.Run("bogus DS", func(t *testing.T) {
+		var w *signedWorld
+		w = newSignedWorld(t, func(q *dns.Msg) *dns.Msg {
+			m := new(dns.Msg)
+			m.SetReply(q)
+			m.Authoritative = true
+			m.Answer = append(m.Answer, w.example.ksk.ToDS(dns.SHA256)) // unsigned
+			return m
+		})
+		r, _ := w.resolver(w.anchor)
+		r.Resolve(context.Background(), "www.example.com.", dns.TypeA)
+		res := r.Resolve(context.Background(), "example.com.", dns.TypeDS)
+		if res.Security.State != SecurityBogus || res.Security.Code != CodeRRSIGMissing {
+			t.Errorf("example.com. DS after it was found bogus: %v %s (%s), want bogus %s", res.Security.State, res.Security.Code, res.Security.Reason, CodeRRSIGMissing)
+		}
+	})
+}

@@ -186,7 +186,7 @@ func (rn *run) checkZone(ctx context.Context, zone string, step, depth int, stac
 		if zs.v.State == SecurityInsecure && zs.v.Reason == "" {
 			zs.v.Reason = fmt.Sprintf("%s proves, signed, that %s has no DS: an unsigned delegation", parent, zone)
 		}
-		return zs, negTTLOf(ds)
+		return zs, expiryCap(negTTLOf(ds), ds.Authority, now)
 	case StatusNXDomain:
 		zs.v = Verdict{State: SecurityBogus, Code: CodeNSECProofInvalid, Reason: fmt.Sprintf("%s says %s does not exist, yet delegates it", parent, zone)}
 		return zs, negativeKeysTTL
@@ -339,6 +339,20 @@ func ttlOf(rrs []dns.RR, sigs []*dns.RRSIG, now time.Time) uint32 {
 		}
 		if left := int64(s.Expiration) - now.Unix(); left > 0 && left < int64(ttl) {
 			ttl = uint32(left)
+		}
+	}
+	return ttl
+}
+
+// expiryCap lowers ttl to the time left before the first RRSIG among rrs
+// expires: a state proved by signatures is not kept longer than they are
+// valid (as ttlOf does for positive RRsets).
+func expiryCap(ttl uint32, rrs []dns.RR, now time.Time) uint32 {
+	for _, rr := range rrs {
+		if s, ok := rr.(*dns.RRSIG); ok {
+			if left := int64(s.Expiration) - now.Unix(); left > 0 && left < int64(ttl) {
+				ttl = uint32(left)
+			}
 		}
 	}
 	return ttl

@@ -692,6 +692,23 @@ func TestUnsignedDelegation(t *testing.T) {
 	}
 	wantAsked(t, w.f, map[string]bool{"example.com. DS": true, "example.com. DNSKEY": false})
 	wantZoneState(t, r.Cache, "example.com.", SecurityInsecure, "", "", reason, false, 600)
+
+	// The proof is kept no longer than its signatures are valid: here the
+	// NSEC's RRSIG expires in 100 s, before the negative TTL of 600 s.
+	w = newSignedWorld(t, func(q *dns.Msg) *dns.Msg {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		m.Authoritative = true
+		nsec := nsecRR(t, "example.com. 3600 IN NSEC zzz.com. NS RRSIG NSEC")
+		m.Ns = append(w.com.signed(t, rr(t, "com. 900 IN SOA a.gtld.com. h. 1 3600 600 86400 600")),
+			nsec, w.com.zsk.sign(t, []dns.RR{nsec}, dnssecNow.Add(-time.Hour), dnssecNow.Add(100*time.Second)))
+		return m
+	})
+	r, _ = w.resolver(w.anchor)
+	if res := r.Resolve(context.Background(), "www.example.com.", dns.TypeA); res.Security.State != SecurityInsecure {
+		t.Fatalf("with the short-lived proof: %v (%s), want insecure", res.Security.State, res.Security.Reason)
+	}
+	wantZoneState(t, r.Cache, "example.com.", SecurityInsecure, "", "", reason, false, 100)
 }
 
 // TestTrustAnchorMismatch: the root serves its keys, but none matches the

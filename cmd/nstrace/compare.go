@@ -413,7 +413,7 @@ func classifyCompareReply(rep compareReply, name string, qtype uint16) (status s
 	case dns.RcodeRefused:
 		return fail(cmpStatusRefused, "REFUSED")
 	default:
-		return fail(cmpStatusError, "RCODE %s", compareRcodeName(m.Rcode))
+		return fail(cmpStatusError, "%s", resolver.RcodeName(m.Rcode))
 	}
 	if m.Rcode == dns.RcodeSuccess && len(m.Answer) == 0 && !m.RecursionAvailable {
 		return fail(cmpStatusError, "no recursion (RA=0) and no answer: not a recursive resolver")
@@ -520,13 +520,6 @@ func compareTypeName(t uint16) string {
 		return s
 	}
 	return "TYPE" + strconv.Itoa(int(t))
-}
-
-func compareRcodeName(rc int) string {
-	if s, ok := dns.RcodeToString[rc]; ok {
-		return s
-	}
-	return strconv.Itoa(rc)
 }
 
 // writeTable writes the comparison for people: the authoritative answer,

@@ -80,3 +80,16 @@ func TestLookupRecursiveRcodeNames(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareRcodeNames: compare names a resolver's RCODE as lookup does.
+func TestCompareRcodeNames(t *testing.T) {
+	for rc, want := range map[int]string{dns.RcodeFormatError: "FORMERR", dns.RcodeNotImplemented: "NOTIMP", 12: "RCODE12"} {
+		q := recursiveQuery("www.example.com.", dns.TypeA, 1232)
+		m := new(dns.Msg)
+		m.SetRcode(q, rc)
+		status, _, _, text := classifyCompareReply(compareReply{reply: m}, "www.example.com.", dns.TypeA)
+		if status != cmpStatusError || text == nil || *text != want {
+			t.Errorf("RCODE %d: %s %v, want %s %q", rc, status, text, cmpStatusError, want)
+		}
+	}
+}

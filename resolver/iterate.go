@@ -734,6 +734,9 @@ func (rn *run) ask(ctx context.Context, res int, ns servers, q, full question, d
 		case tooDeep:
 			fin.Failure = ReasonTooDeep
 			fin.Detail = fmt.Sprintf("finding the addresses of the NS of %s would nest side resolutions deeper than %d", ns.zone, rn.cfg.MaxDepth)
+		case len(fin.GluelessSkipped) > 0:
+			fin.Failure = ReasonNoAddress
+			fin.Detail = fmt.Sprintf("no address found for the NS of %s that were looked up; %d more were not looked up (limit)", ns.zone, len(fin.GluelessSkipped))
 		default:
 			fin.Failure = ReasonNoAddress
 			fin.Detail = fmt.Sprintf("no address found for any NS of %s", ns.zone)

@@ -284,7 +284,7 @@ func (d *diagnosis) nsAddress(zone, name string, lookups []Resolution) {
 	for _, l := range lookups {
 		for _, r := range l.Outcome.Records {
 			if r.Type == "CNAME" && canonicalName(r.Name) == canonicalName(name) {
-				ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
+				ev := Evidence{Step: lastStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
 				d.add(CodeNSCNAME, facts{zone: zone, server: name, target: r.Data}, ev)
 			}
 		}
@@ -299,7 +299,7 @@ func (d *diagnosis) nsAddress(zone, name string, lookups []Resolution) {
 	}
 	if noAddress && len(lookups) > 0 {
 		l := lookups[0]
-		ev := Evidence{Step: firstStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
+		ev := Evidence{Step: lastStep(l), Asked: l.Question.Name + " " + l.Question.Type, Got: l.Outcome.Status}
 		slices.Sort(why)
 		d.add(CodeNSNoAddress, facts{zone: zone, server: name, detail: strings.Join(slices.Compact(why), "; ")}, ev)
 	}
@@ -426,7 +426,7 @@ func (d *diagnosis) glue(c *Check) {
 				if l.Question.Type != typ || (l.Outcome.Status != "answer" && l.Outcome.Status != "nodata") {
 					continue
 				}
-				answered, step = true, firstStep(l)
+				answered, step = true, lastStep(l)
 				for _, r := range l.Outcome.Records {
 					if r.Type == typ {
 						fromZone = append(fromZone, r.Data)
@@ -598,6 +598,16 @@ func diff(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// lastStep is the step that gave a resolution its outcome (the answer, the
+// CNAME, the NXDOMAIN or NODATA): the evidence of what it found. The steps
+// before it are referrals.
+func lastStep(r Resolution) string {
+	if len(r.Steps) > 0 {
+		return r.Steps[len(r.Steps)-1].ID
+	}
+	return ""
 }
 
 func firstStep(r Resolution) string {

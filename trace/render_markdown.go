@@ -88,11 +88,17 @@ func mdStep(b *strings.Builder, s Step, marks map[string][]Finding) {
 		id, zone, c = "", "", ""
 	}
 	failMark, dnssecMark, otherMark := stepMarkRow(s, mdMarks(marks[s.ID+"|"]))
-	switch {
-	case s.Failure != "":
+	if s.Failure != "" {
 		fmt.Fprintf(b, "| %s | %s | %s | ✗ **%s** | | | %s%s |\n", id, zone, c, mdCell(s.Failure), mdCell(s.Detail), failMark)
+		id, zone, c = "", "", ""
+	}
+	// NS left out are shown even when the step failed: the failure may
+	// be that of the few that were looked up.
+	switch {
 	case len(s.GluelessSkipped) > 0:
 		fmt.Fprintf(b, "| %s | %s | %s | *not looked up* | | | %d NS without glue skipped (limit): %s%s |\n", id, zone, c, len(s.GluelessSkipped), mdCell(list(s.GluelessSkipped)), otherMark)
+	case s.Failure != "":
+		// said above, with the step's marks
 	case s.NotAsked > 0:
 		fmt.Fprintf(b, "| %s | %s | %s | *%d more addresses* | | | not asked: an answer came first%s |\n", id, zone, c, s.NotAsked, otherMark)
 	case otherMark != "":

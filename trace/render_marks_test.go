@@ -8,8 +8,9 @@ import (
 
 // TestStepMarksShownOnce: a finding about a whole step is marked on exactly
 // one row of the table, the tree and the Markdown report, whatever else the
-// step has to show (a failure, NS left out, addresses not asked), and the
-// step's DNSSEC row is shown in every case.
+// step has to show (a failure, NS left out, addresses not asked); the
+// step's DNSSEC row is shown in every case, and so are NS left out, even
+// when the step failed.
 func TestStepMarksShownOnce(t *testing.T) {
 	dnssec := &StepDNSSEC{State: "bogus", What: "keys", Zone: "com.", Code: "DS_MISMATCH", Reason: "no DNSKEY matches the DS"}
 	cases := []struct {
@@ -19,6 +20,10 @@ func TestStepMarksShownOnce(t *testing.T) {
 	}{
 		{"failure", func(s *Step) { s.Failure, s.Detail = "no answer", "every server timed out" }, false},
 		{"failure and DNSSEC", func(s *Step) { s.Failure, s.Detail = "no answer", "every server timed out"; s.DNSSEC = dnssec }, true},
+		{"failure and glueless skipped", func(s *Step) {
+			s.Failure, s.Detail = "no-address", "no address found for any NS"
+			s.GluelessSkipped = []string{"ns9.example.net."}
+		}, false},
 		{"glueless skipped", func(s *Step) { s.GluelessSkipped = []string{"ns9.example.net."} }, false},
 		{"glueless skipped and DNSSEC", func(s *Step) { s.GluelessSkipped = []string{"ns9.example.net."}; s.DNSSEC = dnssec }, true},
 		{"not asked", func(s *Step) { s.NotAsked = 3 }, false},
@@ -48,6 +53,9 @@ func TestStepMarksShownOnce(t *testing.T) {
 			steps, _, _ := strings.Cut(out.text, "Findings:") // not the list of findings
 			if n := strings.Count(steps, out.mark); n != 1 {
 				t.Errorf("%s, %s: the step's finding is marked %d times, want once:\n%s", c.name, out.format, n, out.text)
+			}
+			if got, want := strings.Contains(out.text, "NS without glue skipped"), s.GluelessSkipped != nil; got != want {
+				t.Errorf("%s, %s: NS left out shown: %v, want %v:\n%s", c.name, out.format, got, want, out.text)
 			}
 			if got := strings.Contains(out.text, "no DNSKEY matches the DS"); got != c.dnssec {
 				t.Errorf("%s, %s: DNSSEC row shown: %v, want %v:\n%s", c.name, out.format, got, c.dnssec, out.text)

@@ -220,11 +220,18 @@ func (tr *tableRenderer) stepRows(s Step) [][]string {
 	failMark, dnssecMark, otherMark := stepMarkRow(s, tr.mark(s.ID, ""))
 	if s.Failure != "" {
 		rows = append(rows, append(head, p.Paint(ANSIRed, "✗ "+s.Failure), "", "", "", p.Paint(ANSIRed, s.Detail)+failMark))
-	} else if len(s.GluelessSkipped) > 0 {
+		head = []string{"", "", ""}
+	}
+	// NS left out are shown even when the step failed: the failure may
+	// be that of the few that were looked up.
+	switch {
+	case len(s.GluelessSkipped) > 0:
 		rows = append(rows, append(head, p.Paint(ANSIYellow, "not looked up"), "", "", "", fmt.Sprintf("%d NS without glue skipped (limit)", len(s.GluelessSkipped))+otherMark))
-	} else if s.NotAsked > 0 {
+	case s.Failure != "":
+		// said above, with the step's marks
+	case s.NotAsked > 0:
 		rows = append(rows, append(head, p.Paint(ANSIDim, fmt.Sprintf("%d more addresses", s.NotAsked)), "", "", "", p.Paint(ANSIDim, "not asked: an answer came first")+otherMark))
-	} else if otherMark != "" {
+	case otherMark != "":
 		rows = append(rows, append(head, "", "", "", "", strings.TrimSpace(otherMark)))
 	}
 	if d := s.DNSSEC; d != nil {

@@ -222,11 +222,16 @@ func (tr *treeRenderer) servers(s Step) []*treeNode {
 		out = append(out, &treeNode{line: line})
 	}
 	failMark, _, otherMark := stepMarkRow(s, tr.tab.mark(s.ID, "")) // the DNSSEC line is the caller's
-	switch {
-	case s.Failure != "":
+	if s.Failure != "" {
 		out = append(out, &treeNode{line: p.Paint(ANSIRed, "✗ "+s.Failure+": "+s.Detail) + failMark})
+	}
+	// NS left out are shown even when the step failed: the failure may
+	// be that of the few that were looked up.
+	switch {
 	case len(s.GluelessSkipped) > 0:
 		out = append(out, &treeNode{line: p.Paint(ANSIYellow, fmt.Sprintf("not looked up: %d NS without glue skipped (limit): %s", len(s.GluelessSkipped), list(s.GluelessSkipped))) + otherMark})
+	case s.Failure != "":
+		// said above, with the step's marks
 	case s.NotAsked > 0:
 		out = append(out, &treeNode{line: p.Paint(ANSIDim, fmt.Sprintf("%d more addresses not asked: an answer came first", s.NotAsked)) + otherMark})
 	case otherMark != "":

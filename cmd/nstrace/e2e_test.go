@@ -254,6 +254,50 @@ func TestStaleTrustAnchor(t *testing.T) {
 	}
 }
 
+// TestEvidencePointsAtTheAnswer: the evidence of a finding about an NS
+// name's addresses is the step that answered the lookup (NXDOMAIN, the
+// CNAME, the zone's own address), not the first step of the lookup, which
+// is a referral from the root.
+func TestEvidencePointsAtTheAnswer(t *testing.T) {
+	for domain, code := range map[string]string{"nsnoaddress.com": trace.CodeNSNoAddress, "nscname.com": trace.CodeNSCNAME, "gluemismatch.com": trace.CodeGlueMismatch} {
+		_, out, _ := run(t, "check", "--lab", "--format", "json", domain)
+		var tr trace.Trace
+		if err := json.Unmarshal([]byte(out), &tr); err != nil {
+			t.Fatal(err)
+		}
+		steps := map[string]trace.Step{}
+		var walk func(rs []trace.Resolution)
+		walk = func(rs []trace.Resolution) {
+			for _, r := range rs {
+				for _, s := range r.Steps {
+					steps[s.ID] = s
+					walk(s.Children)
+				}
+			}
+		}
+		walk([]trace.Resolution{tr.Resolution})
+		if tr.Check != nil {
+			walk(tr.Check.Lookups)
+		}
+		found := false
+		for _, f := range tr.Findings {
+			if f.Code != code {
+				continue
+			}
+			found = true
+			for _, ev := range f.Evidence {
+				s, ok := steps[ev.Step]
+				if !ok || s.Kind == "referral" {
+					t.Errorf("%s %s: evidence step %q is %q, want the step that answered", domain, code, ev.Step, s.Kind)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no %s finding", domain, code)
+		}
+	}
+}
+
 func TestLabList(t *testing.T) {
 	code, out, _ := run(t, "lab", "list")
 	if code != ExitOK {

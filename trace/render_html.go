@@ -491,7 +491,7 @@ func (h *htmlSteps) step(s Step) htmlStep {
 		hs.Notes = append(hs.Notes, fmt.Sprintf("DNSSEC %s %s: %s", dnssecSymbol(d.State), d.State, d.Reason))
 	}
 	if len(s.GluelessSkipped) > 0 {
-		hs.Notes = append(hs.Notes, fmt.Sprintf("NS without glue not looked up (limit): %s", list(s.GluelessSkipped)))
+		hs.Notes = append(hs.Notes, fmt.Sprintf("NS without glue not looked up (limit): %s", shortList(s.GluelessSkipped)))
 	}
 	if len(s.Cyclic) > 0 {
 		hs.Notes = append(hs.Notes, fmt.Sprintf("NS names only resolvable through the zone itself: %s", list(s.Cyclic)))

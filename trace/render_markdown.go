@@ -96,7 +96,7 @@ func mdStep(b *strings.Builder, s Step, marks map[string][]Finding) {
 	// be that of the few that were looked up.
 	switch {
 	case len(s.GluelessSkipped) > 0:
-		fmt.Fprintf(b, "| %s | %s | %s | *not looked up* | | | %d NS without glue skipped (limit): %s%s |\n", id, zone, c, len(s.GluelessSkipped), mdCell(list(s.GluelessSkipped)), otherMark)
+		fmt.Fprintf(b, "| %s | %s | %s | *not looked up* | | | %d NS without glue skipped (limit): %s%s |\n", id, zone, c, len(s.GluelessSkipped), mdCell(shortList(s.GluelessSkipped)), otherMark)
 	case s.Failure != "":
 		// said above, with the step's marks
 	case s.NotAsked > 0:

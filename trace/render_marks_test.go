@@ -2,6 +2,7 @@ package trace
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -60,6 +61,35 @@ func TestStepMarksShownOnce(t *testing.T) {
 			if got := strings.Contains(out.text, "no DNSKEY matches the DS"); got != c.dnssec {
 				t.Errorf("%s, %s: DNSSEC row shown: %v, want %v:\n%s", c.name, out.format, got, c.dnssec, out.text)
 			}
+		}
+	}
+}
+
+// TestShortList: the renderers show at most shownNames NS names, then
+// how many more; the JSON keeps them all.
+func TestShortList(t *testing.T) {
+	var names []string
+	for i := range shownNames + 2 {
+		names = append(names, fmt.Sprintf("ns%d.", i))
+	}
+	if got := shortList(names[:2]); got != "ns0., ns1." {
+		t.Errorf("two names: %q", got)
+	}
+	if got := shortList(names[:shownNames]); strings.Contains(got, "more") {
+		t.Errorf("%d names: %q, want them all", shownNames, got)
+	}
+	if got, want := shortList(names), "ns9. and 2 more"; !strings.HasSuffix(got, want) || strings.Contains(got, "ns10.") {
+		t.Errorf("%d names: %q, want the first %d and %q", len(names), got, shownNames, want)
+	}
+	s := rootStep(2, false)
+	s.GluelessSkipped = names
+	tr := &Trace{Schema: Schema, Resolution: Resolution{Question: Question{Name: "x.com.", Type: "A"}, Outcome: Outcome{Status: "answer"}, Steps: []Step{s}}}
+	var tree, md bytes.Buffer
+	WriteTree(&tree, tr, TreeOptions{})
+	WriteMarkdown(&md, tr)
+	for format, out := range map[string]string{"tree": tree.String(), "markdown": md.String()} {
+		if !strings.Contains(out, "and 2 more") || strings.Contains(out, "ns11.") {
+			t.Errorf("%s: the NS left out are not shortened:\n%s", format, out)
 		}
 	}
 }

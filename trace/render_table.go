@@ -561,11 +561,11 @@ func writeOutcome(w io.Writer, t *Trace, p Painter) {
 func checkSummary(c *Check) string {
 	parent := "(the root zone has no parent)"
 	if c.Parent != "" {
-		parent = fmt.Sprintf("delegated by %s to %s", c.Parent, list(namesOf(c.ParentNS)))
+		parent = fmt.Sprintf("delegated by %s to %s", c.Parent, shortList(namesOf(c.ParentNS)))
 	}
 	child := ""
 	if len(c.ChildNS) > 0 {
-		child = fmt.Sprintf("; the zone lists %s", list(namesOf(c.ChildNS)))
+		child = fmt.Sprintf("; the zone lists %s", shortList(namesOf(c.ChildNS)))
 	}
 	return "· " + parent + child
 }

@@ -229,7 +229,7 @@ func (tr *treeRenderer) servers(s Step) []*treeNode {
 	// be that of the few that were looked up.
 	switch {
 	case len(s.GluelessSkipped) > 0:
-		out = append(out, &treeNode{line: p.Paint(ANSIYellow, fmt.Sprintf("not looked up: %d NS without glue skipped (limit): %s", len(s.GluelessSkipped), list(s.GluelessSkipped))) + otherMark})
+		out = append(out, &treeNode{line: p.Paint(ANSIYellow, fmt.Sprintf("not looked up: %d NS without glue skipped (limit): %s", len(s.GluelessSkipped), shortList(s.GluelessSkipped))) + otherMark})
 	case s.Failure != "":
 		// said above, with the step's marks
 	case s.NotAsked > 0:

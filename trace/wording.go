@@ -228,6 +228,20 @@ func who(f facts) string {
 
 func list(s []string) string { return strings.Join(s, ", ") }
 
+// shownNames is how many names a rendered list of NS names shows before it
+// says how many more there are: a delegation may have hundreds (nxns.com).
+// The JSON has them all.
+const shownNames = 10
+
+// shortList is list for the renderers: at most shownNames names, then how
+// many more.
+func shortList(s []string) string {
+	if len(s) <= shownNames {
+		return list(s)
+	}
+	return fmt.Sprintf("%s and %d more", list(s[:shownNames]), len(s)-shownNames)
+}
+
 // human returns the facts with names written as people write them: no
 // final dot, and "the root zone" for ".".
 func (f facts) human() facts {

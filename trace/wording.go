@@ -248,6 +248,9 @@ func (f facts) human() facts {
 	f.zone, f.server, f.parent, f.target = humanName(f.zone), humanName(f.server), humanName(f.parent), humanName(f.target)
 	f.names, f.parentOnly, f.childOnly = humanNames(f.names), humanNames(f.parentOnly), humanNames(f.childOnly)
 	f.expected, f.childNS, f.serving = humanNames(f.expected), humanNames(f.childNS), humanNames(f.serving)
+	// The sentences put a full stop after the detail: one that ends with
+	// a name's final dot would end in two.
+	f.detail = strings.TrimSuffix(f.detail, ".")
 	return f
 }
 

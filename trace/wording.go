@@ -197,7 +197,7 @@ var wordings = map[string]wording{
 		}},
 	CodeBadResponse: {SeverityWarning, FixAtServer,
 		func(f facts) string {
-			return fmt.Sprintf("%s sent a reply that does not match the query (%s); it was ignored, as a resolver must (RFC 5452), so the server counts as not answering.", who(f), f.detail)
+			return fmt.Sprintf("%s sent a reply that cannot be used: %s. It was ignored, as a resolver must (RFC 5452), so the server counts as not answering.", who(f), f.detail)
 		},
 		func(f facts) string {
 			return "Check the server software, and any middlebox (NAT, firewall, DNS proxy or load balancer) in front of it that rewrites DNS replies."

@@ -93,3 +93,17 @@ func TestShortList(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldedFailuresHaveNoFastest: servers that gave no reply fold into a
+// row that names the first of them, not a "fastest".
+func TestFoldedFailuresHaveNoFastest(t *testing.T) {
+	s := rootStep(0, false)
+	for i := range FoldMin + 1 {
+		s.Servers = append(s.Servers, Server{Name: fmt.Sprintf("ns%d.example.", i), Address: fmt.Sprintf("127.0.9.%d", i+1), Proto: "udp", Kind: "timeout", Detail: "no reply"})
+	}
+	tr := &Trace{Resolution: Resolution{Question: Question{Name: "x.com.", Type: "A"}, Outcome: Outcome{Status: "servfail"}, Steps: []Step{s}}}
+	out := render(t, tr, TableOptions{})
+	if want := fmt.Sprintf("%d servers · same timeout · first ns0.example.", FoldMin+1); !strings.Contains(out, want) || strings.Contains(out, "fastest") {
+		t.Errorf("want %q and no \"fastest\":\n%s", want, out)
+	}
+}

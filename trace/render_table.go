@@ -315,7 +315,8 @@ func dnssecSummary(d *StepDNSSEC, p Painter) string {
 }
 
 // shown returns what one row shows for a group of servers that answered
-// alike: the server (the fastest, when several fold into the row), whether
+// alike: the server (the fastest, when several that replied fold into the
+// row; the first, when they gave no reply), whether
 // the group holds the reply the resolution used, and the row's name.
 func shown(g []Server) (Server, bool, string) {
 	srv, chosen := g[0], false
@@ -326,6 +327,11 @@ func shown(g []Server) (Server, bool, string) {
 	}
 	if len(g) == 1 {
 		return srv, chosen, srv.Name
+	}
+	switch g[0].Kind {
+	case "timeout", "unreachable", "skipped":
+		// no reply, so no fastest: the row shows the first of them
+		return g[0], chosen, fmt.Sprintf("%d servers · same %s · first %s", len(g), g[0].Kind, g[0].Name)
 	}
 	fastest := g[0]
 	for _, x := range g {

@@ -334,12 +334,17 @@ func ttlOf(rrs []dns.RR, sigs []*dns.RRSIG, now time.Time) uint32 {
 		}
 	}
 	for _, s := range sigs {
-		if s.TypeCovered != rrs0Type(rrs) {
-			continue
+		if s.TypeCovered == rrs0Type(rrs) {
+			ttl = sigCap(ttl, s, now)
 		}
-		if left := int64(s.Expiration) - now.Unix(); left > 0 && left < int64(ttl) {
-			ttl = uint32(left)
-		}
+	}
+	return ttl
+}
+
+// sigCap lowers ttl to the time left before s expires.
+func sigCap(ttl uint32, s *dns.RRSIG, now time.Time) uint32 {
+	if left := int64(s.Expiration) - now.Unix(); left > 0 && left < int64(ttl) {
+		return uint32(left)
 	}
 	return ttl
 }
@@ -350,9 +355,7 @@ func ttlOf(rrs []dns.RR, sigs []*dns.RRSIG, now time.Time) uint32 {
 func expiryCap(ttl uint32, rrs []dns.RR, now time.Time) uint32 {
 	for _, rr := range rrs {
 		if s, ok := rr.(*dns.RRSIG); ok {
-			if left := int64(s.Expiration) - now.Unix(); left > 0 && left < int64(ttl) {
-				ttl = uint32(left)
-			}
+			ttl = sigCap(ttl, s, now)
 		}
 	}
 	return ttl

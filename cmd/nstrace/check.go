@@ -63,7 +63,8 @@ func runCheck(c *cli.Context, e *env) error {
 	}, func(t *trace.Trace) bool { return trace.HasErrors(t.Findings) }))
 }
 
-// emit runs one job per name, writes each result as it comes, and turns
+// emit runs the jobs in order (one per name, or per name and type), writes
+// each result as it comes, and turns
 // the results into the exit status: failed(t) true for any result means 1.
 func emit(c *cli.Context, e *env, format string, table trace.TableOptions, jobs int, job func(int) *trace.Trace, failed func(*trace.Trace) bool) error {
 	code := ExitOK
